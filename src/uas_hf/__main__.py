@@ -1,0 +1,6 @@
+import sys
+
+from .cli.main import main
+
+
+sys.exit(main())

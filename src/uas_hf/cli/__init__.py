@@ -1,0 +1,1 @@
+"""The `uas-hf` console script: one entry point, one module per subcommand."""

@@ -1,0 +1,1 @@
+"""uas_hf.data (see docs/architecture.md)."""

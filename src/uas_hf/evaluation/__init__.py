@@ -1,0 +1,1 @@
+"""uas_hf.evaluation (see docs/architecture.md)."""

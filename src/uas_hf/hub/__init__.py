@@ -1,0 +1,1 @@
+"""uas_hf.hub (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""uas_hf.metrics (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""uas_hf.models (see docs/architecture.md)."""

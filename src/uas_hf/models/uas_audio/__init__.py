@@ -1,0 +1,1 @@
+"""UAS-Audio: audio encoder -> projector -> causal LM (paper §3)."""

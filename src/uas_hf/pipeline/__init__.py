@@ -1,0 +1,1 @@
+"""uas_hf.pipeline (see docs/architecture.md)."""

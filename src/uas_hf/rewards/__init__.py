@@ -1,0 +1,1 @@
+"""uas_hf.rewards (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""uas_hf.schema (see docs/architecture.md)."""

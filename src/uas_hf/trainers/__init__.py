@@ -1,0 +1,1 @@
+"""uas_hf.trainers (see docs/architecture.md)."""
