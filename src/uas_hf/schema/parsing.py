@@ -60,13 +60,12 @@ def _aliases(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return out
 
 
-_TOP_EXACT = {"transcription": "transcription", "paralinguistics": "paralinguistics", "nonLinguisticEvents": "nle"}
+_TOP_EXACT = {k: k for k in ("transcription", "paralinguistics", "nonLinguisticEvents")}
 _TOP_ALIASES = _aliases(
     {
         "transcription": ("transcript", "transcriptions", "asr", "asr_text", "speech_text", "verbatim"),
         "paralinguistics": ("paralinguistic", "paralinguistic_features", "paralinguistic_attributes", "para"),
-        "nle": (
-            "nonLinguisticEvents", "non_linguistic_events", "nonlinguistic", "non_linguistic", "non_speech_events",
+        "nonLinguisticEvents": ( "non_linguistic_events", "nonlinguistic", "non_linguistic", "non_speech_events",
             "nonspeech_events", "acoustic_events", "non_linguistic_event", "nonLinguisticEvent", "events",
         ),
     }
@@ -166,7 +165,7 @@ class _RepairFailed(Exception):
 
 
 def _repair_from(text: str, start: int, token_re: re.Pattern) -> str:
-    """Re-emit strict JSON for the object starting at ``text[start] == "{"``; raise `_RepairFailed` if impossible."""
+    """Re-emit strict JSON for the object/array starting at ``text[start]``; raise `_RepairFailed` if impossible."""
     out: list[str] = []
     stack: list[str] = []
     prev = None  # kind of the last emitted token: open, close, value, colon, comma
@@ -274,6 +273,48 @@ def load_json_object(
 
     ```
     """
+    text = _prepare_text(obj, max_chars)
+    first_error = None
+    if text[0] in '{["':
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            first_error = f"{e.msg} at line {e.lineno} column {e.colno}"
+        except RecursionError:
+            raise _parse_error("parse.invalid_json", "the input is nested too deeply to be a UAS record.") from None
+        else:
+            return _as_object(data, lenient, max_chars)
+    if not lenient:
+        raise _parse_error(
+            "parse.invalid_json",
+            f"the input is not valid JSON ({first_error or 'it does not start with `{`'}); pass lenient=True to "
+            "repair common LLM formatting defects.",
+            obj,
+        )
+    return _repair(text, first_error, "{")
+
+
+def load_json_array(obj: str | bytes, *, lenient: bool = True, max_chars: int = MAX_INPUT_CHARS) -> list[Any]:
+    """Like `load_json_object`, for output whose payload is a JSON array (e.g. a list of chat messages)."""
+    text = _prepare_text(obj, max_chars)
+    first_error = None
+    if text[0] == "[":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            first_error = f"{e.msg} at line {e.lineno} column {e.colno}"
+        except RecursionError:
+            raise _parse_error("parse.invalid_json", "the input is nested too deeply.") from None
+        else:
+            if isinstance(data, list):
+                return data
+    if not lenient:
+        raise _parse_error("parse.invalid_json", f"the input is not a JSON array ({first_error}).", obj)
+    return _repair(text, first_error, "[")
+
+
+def _prepare_text(obj: Any, max_chars: int) -> str:
+    """Decode, type-check and size-check raw input; return it stripped (never empty)."""
     if isinstance(obj, (bytes, bytearray)):
         if len(obj) > 4 * max_chars:  # a UTF-8 character is at most 4 bytes: cheap pre-check before decoding
             raise _parse_error(
@@ -296,27 +337,10 @@ def load_json_object(
             "parse.too_large",
             f"the input has {len(obj)} characters; the limit is {max_chars}. Raise `max_chars` if this is intended.",
         )
-    text = obj.strip().lstrip("\ufeff")
+    text = obj.strip().lstrip("\ufeff").strip()
     if not text:
         raise _parse_error("parse.empty", "the input is empty; expected a UAS JSON object.", obj)
-    first_error = None
-    if text[0] in '{["':
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            first_error = f"{e.msg} at line {e.lineno} column {e.colno}"
-        except RecursionError:
-            raise _parse_error("parse.invalid_json", "the input is nested too deeply to be a UAS record.") from None
-        else:
-            return _as_object(data, lenient, max_chars)
-    if not lenient:
-        raise _parse_error(
-            "parse.invalid_json",
-            f"the input is not valid JSON ({first_error or 'it does not start with `{`'}); pass lenient=True to "
-            "repair common LLM formatting defects.",
-            obj,
-        )
-    return _repair(text, first_error)
+    return text
 
 
 def _as_object(data: Any, lenient: bool, max_chars: int, depth: int = 0) -> dict[str, Any]:
@@ -334,19 +358,20 @@ def _as_object(data: Any, lenient: bool, max_chars: int, depth: int = 0) -> dict
     )
 
 
-def _candidates(text: str) -> list[str]:
-    """Texts to search for the object: fenced blocks first (the LLM's own framing), then the whole text."""
+def _candidates(text: str, opener: str) -> list[str]:
+    """Texts to search for the payload: fenced blocks first (the LLM's own framing), then the whole text."""
     if "```" not in text:
         return [text]
-    blocks = [m.group(1) for m in _FENCE.finditer(text) if "{" in m.group(1)]
+    blocks = [m.group(1) for m in _FENCE.finditer(text) if opener in m.group(1)]
     return [*blocks, text]
 
 
-def _repair(text: str, first_error: str | None) -> dict[str, Any]:
-    last_problem = first_error or "no JSON object found"
+def _repair(text: str, first_error: str | None, opener: str) -> Any:
+    last_problem = first_error or "no JSON found"
     found_brace = False
-    for candidate in _candidates(text):
-        start = candidate.find("{")
+    wanted = dict if opener == "{" else list
+    for candidate in _candidates(text, opener):
+        start = candidate.find(opener)
         tries = 0
         while start != -1 and tries < _MAX_START_CANDIDATES:
             found_brace = True
@@ -365,12 +390,13 @@ def _repair(text: str, first_error: str | None) -> dict[str, Any]:
                     raise _parse_error(
                         "parse.invalid_json", "the input is nested too deeply to be a UAS record."
                     ) from None
-                if isinstance(data, dict):
+                if isinstance(data, wanted):
                     return data
-            start = candidate.find("{", start + 1)
+            start = candidate.find(opener, start + 1)
+    what = "object (`{...}`)" if opener == "{" else "array (`[...]`)"
     if not found_brace:
-        raise _parse_error("parse.no_json", "no JSON object (`{...}`) found in the input.", text)
-    raise _parse_error("parse.invalid_json", f"the JSON object could not be repaired: {last_problem}.", text)
+        raise _parse_error("parse.no_json", f"no JSON {what} found in the input.", text)
+    raise _parse_error("parse.invalid_json", f"the JSON {what} could not be repaired: {last_problem}.", text)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -429,6 +455,8 @@ def _map_keys(
     issues: list[UASParseError],
 ) -> dict[str, Any]:
     """Return ``{canonical_key: value}``; unknown and colliding keys become issues."""
+    if type(data) is dict and data.keys() == exact.keys():
+        return data  # fast path: already the paper's keys
     out: dict[str, Any] = {}
     for key, value in data.items():
         canonical = exact.get(key) if type(key) is str else None
@@ -438,7 +466,7 @@ def _map_keys(
             if unknown_keys == "ignore":
                 continue
             path = f"{where}.{key}" if where else str(key)
-            allowed = tuple(dict.fromkeys(_DISPLAY_KEY.get(k, k) for k in exact.values()))
+            allowed = tuple(dict.fromkeys(exact.values()))
             issues.append(
                 _issue(
                     "schema.unknown_key",
@@ -451,11 +479,7 @@ def _map_keys(
             )
             continue
         if canonical in out:
-            path = (
-                f"{where}.{_DISPLAY_KEY.get(canonical, canonical)}"
-                if where
-                else _DISPLAY_KEY.get(canonical, canonical)
-            )
+            path = f"{where}.{canonical}" if where else canonical
             issues.append(
                 _issue(
                     "schema.duplicate_key",
@@ -469,7 +493,6 @@ def _map_keys(
     return out
 
 
-_DISPLAY_KEY = {"nle": "nonLinguisticEvents"}
 _TYPE_NAMES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
@@ -482,10 +505,28 @@ def _missing(path: str, issues: list[UASParseError]) -> None:
     issues.append(_issue("schema.missing_key", path, f"`{path}` is missing; every UAS record has it (null if empty)."))
 
 
+_CLOSED_SETS = {name: frozenset(values) for name, values in CLOSED_VALUES.items()}
+_MAX_SENTINEL_LEN = max(map(len, NULL_SENTINELS))
+
+
+def _is_clean(value: Any) -> bool:
+    """Fast check that ``value`` is already a normal-form open text (ASCII only; others take the full check)."""
+    return (
+        type(value) is str
+        and value.isascii()
+        and value != ""
+        and not value[0].isspace()
+        and not value[-1].isspace()
+        and (len(value) > _MAX_SENTINEL_LEN or value.lower() not in NULL_SENTINELS)
+    )
+
+
 def _open_text(value: Any, path: str, lenient: bool, issues: list[UASParseError]) -> str | None:
     """Normalize an open free-text field; `None` for nulls (and on error, after recording the issue)."""
     if value is None:
         return None
+    if _is_clean(value):
+        return value
     if type(value) is str:
         if lenient:
             value = value.strip()
@@ -507,7 +548,7 @@ def _open_text(value: Any, path: str, lenient: bool, issues: list[UASParseError]
 def _closed(value: Any, name: str, path: str, lenient: bool, synonyms: bool, issues: list) -> str | None:
     """Normalize a closed-set field; record ``ontology.<name>`` or ``schema.type`` and return `None` on failure."""
     allowed = CLOSED_VALUES[name]
-    if value is None or (type(value) is str and value in allowed):
+    if value is None or (type(value) is str and value in _CLOSED_SETS[name]):
         return value
     if lenient and isinstance(value, list) and len(value) == 1:
         return _closed(value[0], name, path, lenient, synonyms, issues)  # ["Neutral"]
@@ -554,6 +595,21 @@ def _normalize_para(data: Any, lenient: bool, synonyms: bool, unknown_keys: str,
     if not isinstance(data, Mapping):
         issues.append(_type_issue("paralinguistics", data, "an object"))
         return
+    if type(data) is dict and data.keys() == _PARA_EXACT.keys():
+        values = [data["age"], data["gender"], data["emotion"], data["accent"], data["prosody"], data["timbre"]]
+        a, g, e, ac, pr, ti = values
+        if (
+            (a is None or (type(a) is str and a in _CLOSED_SETS["age"]))
+            and (g is None or (type(g) is str and g in _CLOSED_SETS["gender"]))
+            and (e is None or (type(e) is str and e in _CLOSED_SETS["emotion"]))
+            and (ac is None or _is_clean(ac))
+            and (pr is None or _is_clean(pr))
+            and (ti is None or _is_clean(ti))
+        ):  # fast path: already canonical
+            norm.para = values
+            norm.para_present = [v is not None for v in values]
+            norm.para_ok = True
+            return
     mapped = _map_keys(data, _PARA_EXACT, _PARA_ALIASES, "paralinguistics", lenient, unknown_keys, issues)
     n_before = len(issues)
     para = norm.para
@@ -595,6 +651,12 @@ def _normalize_events(value: Any, path: str, lenient: bool, unknown_keys: str, i
         return None
     out = []
     for i, item in enumerate(value):
+        if type(item) is dict and item.keys() == _EVENT_EXACT.keys():
+            label = item["label"]
+            characteristic = item["characteristic"]
+            if _is_clean(label) and (characteristic is None or _is_clean(characteristic)):
+                out.append((label, characteristic))  # fast path: a canonical event
+                continue
         item_path = f"{path}[{i}]"
         if lenient and type(item) is str:
             item = {"label": item}
@@ -672,6 +734,9 @@ def normalize_mapping(
         value = top["transcription"]
         if value is None:
             norm.transcription_ok = True
+        elif type(value) is str and value.isascii() and not value.isspace() and value != "":
+            norm.transcription = value  # fast path: verbatim ASCII text
+            norm.transcription_ok = True
         elif type(value) is str:
             if lenient and not value.strip():
                 value = None  # an empty transcription is the no-speech form (paper §2.2, rule 3)
@@ -690,8 +755,8 @@ def normalize_mapping(
         _normalize_para(top["paralinguistics"], lenient, normalize_synonyms, unknown_keys, norm)
     else:
         _missing("paralinguistics", issues)
-    if "nle" in top:
-        _normalize_nle(top["nle"], lenient, unknown_keys, norm)
+    if "nonLinguisticEvents" in top:
+        _normalize_nle(top["nonLinguisticEvents"], lenient, unknown_keys, norm)
     else:
         _missing("nonLinguisticEvents", issues)
     return norm

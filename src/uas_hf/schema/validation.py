@@ -299,6 +299,13 @@ class ValidationResult:
         return [r.code for r in self.reasons]
 
 
+def _fold_label(label: str) -> str:
+    """Compare labels without case, punctuation or spacing differences ("Dog bark" == "dog-bark.")."""
+    if label.replace(" ", "").isalnum():
+        return " ".join(label.lower().split())  # the common case, without a regex
+    return normalize_key_text(label)
+
+
 def _terms_regex(terms: tuple[str, ...]) -> re.Pattern | None:
     if not terms:
         return None
@@ -424,30 +431,40 @@ class UASValidator:
 
     # -- limits ------------------------------------------------------------------------------------------------
     def _check_limits(self, norm: Normalized, reasons: list[Rejection]) -> None:
-        limit = self.config.max_text_chars
-        texts = [("transcription", norm.transcription), ("nonLinguisticEvents.description", norm.description)]
-        texts += [(f"paralinguistics.{k}", v) for k, v in zip(PARALINGUISTIC_KEYS[3:], norm.para[3:])]
+        cfg = self.config
+        limit = cfg.max_text_chars
+        too_long = []
+        for key, text in (
+            ("transcription", norm.transcription),
+            ("nonLinguisticEvents.description", norm.description),
+        ):
+            if text is not None and len(text) > limit:
+                too_long.append((key, text))
+        for key, text in zip(PARALINGUISTIC_KEYS[3:], norm.para[3:]):
+            if text is not None and len(text) > limit:
+                too_long.append((f"paralinguistics.{key}", text))
         for key, events in (("discreteEvents", norm.discrete), ("continuousEvents", norm.continuous)):
-            if len(events) > self.config.max_events:
+            if len(events) > cfg.max_events:
                 reasons.append(
                     Rejection(
                         "schema.too_many_events",
-                        f"`nonLinguisticEvents.{key}` has {len(events)} events; the limit is {self.config.max_events}.",
+                        f"`nonLinguisticEvents.{key}` has {len(events)} events; the limit is {cfg.max_events}.",
                         f"nonLinguisticEvents.{key}",
                     )
                 )
             for i, (label, characteristic) in enumerate(events):
-                texts.append((f"nonLinguisticEvents.{key}[{i}].label", label))
-                texts.append((f"nonLinguisticEvents.{key}[{i}].characteristic", characteristic))
-        for path, text in texts:
-            if text is not None and len(text) > limit:
-                reasons.append(
-                    Rejection(
-                        "schema.too_long",
-                        f"`{path}` has {len(text)} characters; the limit is {limit} (`max_text_chars`).",
-                        path,
-                    )
+                if len(label) > limit:
+                    too_long.append((f"nonLinguisticEvents.{key}[{i}].label", label))
+                if characteristic is not None and len(characteristic) > limit:
+                    too_long.append((f"nonLinguisticEvents.{key}[{i}].characteristic", characteristic))
+        for path, text in too_long:
+            reasons.append(
+                Rejection(
+                    "schema.too_long",
+                    f"`{path}` has {len(text)} characters; the limit is {limit} (`max_text_chars`).",
+                    path,
                 )
+            )
 
     # -- rule 2 ------------------------------------------------------------------------------------------------
     def _check_integrity(self, norm: Normalized | None, ground_truth: Any, reasons: list[Rejection]) -> None:
@@ -547,7 +564,7 @@ class UASValidator:
             seen: dict[str, str] = {}
             for key, events in (("discreteEvents", norm.discrete), ("continuousEvents", norm.continuous)):
                 for i, (label, _) in enumerate(events):
-                    folded = normalize_key_text(label)
+                    folded = _fold_label(label)
                     path = f"nonLinguisticEvents.{key}[{i}].label"
                     if folded in seen:
                         reasons.append(
@@ -654,14 +671,13 @@ class UASValidator:
                     )
                 )
         if cfg.max_description_words is not None:
-            words = 0.0
-            if norm.description is not None:
-                words += self._count_words(norm.description)
+            scene = [norm.description or ""]
             for events in (norm.discrete, norm.continuous):
                 for label, characteristic in events:
-                    words += self._count_words(label)
+                    scene.append(label)
                     if characteristic is not None:
-                        words += self._count_words(characteristic)
+                        scene.append(characteristic)
+            words = self._count_words(" ".join(scene))
             limit = cfg.max_description_words + cfg.max_description_words_per_second * seconds
             if words > limit:
                 reasons.append(
