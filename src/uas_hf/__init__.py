@@ -40,6 +40,9 @@ _TRANSFORMERS_AUTO = "transformers.models.auto"
 
 
 def _register_with_transformers() -> None:
+    package = sys.modules.get("uas_hf.models.uas_audio")
+    if package is not None and not hasattr(package, "register_auto_classes"):
+        return  # that package is importing right now and registers when it finishes
     try:
         from .models.uas_audio.registration import register_auto_classes
 

@@ -296,6 +296,34 @@ def build_tiny_uas_audio(
     return model, build_processor_for_config(config, tokenizer)
 
 
+def build_tiny_qwen2_audio(*, seed: int = 0, tokenizer=None, text_config_overrides: dict | None = None):
+    """A random tiny transformers `Qwen2AudioForConditionalGeneration` and its `Qwen2AudioProcessor` (5-s windows).
+
+    The reference for the Qwen2-Audio conversion and for `benchmarks/bench_model.py`.
+    """
+    import torch
+    from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
+
+    tokenizer = tokenizer if tokenizer is not None else train_tokenizer()
+    text_overrides = {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id}
+    config = Qwen2AudioConfig(
+        audio_config=tiny_audio_config("qwen2_audio").to_dict(),
+        text_config=tiny_text_config(
+            "qwen2", vocab_size=len(tokenizer), **{**text_overrides, **(text_config_overrides or {})}
+        ).to_dict(),
+        audio_token_index=tokenizer.convert_tokens_to_ids(tokenizer.audio_token),
+    )
+    torch.manual_seed(seed)
+    model = Qwen2AudioForConditionalGeneration(config).eval()
+    window_seconds = 2 * TINY_MAX_SOURCE_POSITIONS * HOP_LENGTH / SAMPLING_RATE
+    processor = Qwen2AudioProcessor(
+        feature_extractor=tiny_feature_extractor(TINY_NUM_MEL_BINS, window_seconds),
+        tokenizer=tokenizer,
+        chat_template=tokenizer.chat_template,
+    )
+    return model, processor
+
+
 def _encoder_model_type(encoder: str) -> str:
     if encoder not in ENCODER_ALIASES:
         raise ValueError(
@@ -319,6 +347,7 @@ def synthetic_clip(seconds: float, *, seed: int = 0, sampling_rate: int = SAMPLI
 
 __all__: Sequence[str] = [
     "build_processor_for_config",
+    "build_tiny_qwen2_audio",
     "build_tiny_processor",
     "build_tiny_uas_audio",
     "synthetic_clip",
