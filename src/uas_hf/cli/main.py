@@ -19,6 +19,7 @@ from ..utils.logging import configure_cli_logging
 
 # Subcommand name -> module. Order is the order shown in `uas-hf --help`.
 SUBCOMMANDS: dict[str, str] = {
+    "convert": "uas_hf.cli.convert",
     "score": "uas_hf.cli.score",
 }
 
