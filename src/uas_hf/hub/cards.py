@@ -232,7 +232,7 @@ def _architecture_rows(config: Mapping[str, Any] | None, n_params: int | None) -
                     ("num_hidden_layers", "layers"),
                     ("vocab_size", "vocab"),
                 ):
-                    if dim_key in sub:
+                    if dim_key in sub and not (dim_key == "vocab_size" and key == "audio_config"):
                         parts.append(f"{dim_label} {sub[dim_key]}")
                 rows.append((label, ", ".join(parts)))
         if config.get("projector_type"):
@@ -334,6 +334,7 @@ def render_model_card(
         or f"`{model_name}` is a UAS-Audio model: an audio encoder, a projector and a causal language model trained "
         "to describe audio in the Unified Audio Schema and to answer targeted questions about it.",
         architecture=_architecture_rows(config, n_params),
+        remote_code=bool((config or {}).get("auto_map")),
         base_model=base_model,
         license=license,
         versions=versions,
