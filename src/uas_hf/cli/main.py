@@ -21,6 +21,7 @@ from ..utils.logging import configure_cli_logging
 SUBCOMMANDS: dict[str, str] = {
     "convert": "uas_hf.cli.convert",
     "score": "uas_hf.cli.score",
+    "push": "uas_hf.cli.push",
 }
 
 
