@@ -837,7 +837,8 @@ def _merge_locked(config, qa_generator, done, parse_uas, render_dataset_card, wa
             f"{counts['rejected']} rejected, {source_rows} source rows"
         )
     split_sizes: dict[str, dict[str, dict[str, int]]] = {"uas": {}, "qa": {}}
-    for (config_name, split), w in sorted(writers.items()):
+    split_rank = {s: i for i, s in enumerate(per_split)}  # splits in source order (train, validation, test, ...)
+    for (config_name, split), w in sorted(writers.items(), key=lambda kv: (kv[0][0], split_rank[kv[0][1]])):
         split_sizes[config_name][split] = w.close()
     processing_s = ms_total / 1000.0
     provenance = {

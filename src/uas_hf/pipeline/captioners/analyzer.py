@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -186,7 +187,9 @@ class _SileroVAD:
 
         torch.set_num_threads(threads)  # importing silero_vad pins torch to 1 thread process-wide; undo that
         self.torch = torch
-        self.model = load_silero_vad(onnx=False)
+        with warnings.catch_warnings():  # its loader uses deprecated importlib / torch.jit APIs; not ours to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.model = load_silero_vad(onnx=False)
 
     def probabilities(self, arrays: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
         out: list[np.ndarray | None] = [None] * len(arrays)
