@@ -21,8 +21,6 @@ from ..utils.logging import configure_cli_logging
 SUBCOMMANDS: dict[str, str] = {
     "validate": "uas_hf.cli.validate",
     "qa": "uas_hf.cli.qa",
-    "validate": "uas_hf.cli.validate",
-    "qa": "uas_hf.cli.qa",
     "convert": "uas_hf.cli.convert",
     "annotate": "uas_hf.cli.annotate",
     "score": "uas_hf.cli.score",
