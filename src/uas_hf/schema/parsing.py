@@ -130,7 +130,7 @@ _TOKEN_STRICT = re.compile(_TOKEN_TEMPLATE.format(dq=_DQ_STRICT, sq=_SQ), re.S |
 _TOKEN_GREEDY = re.compile(_TOKEN_TEMPLATE.format(dq=_DQ_GREEDY, sq=_SQ), re.S | re.X)
 _BARE_VALUE = re.compile(r"[^,}\]\n]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?\Z")
-_BAD_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/bfnrt]|.|\Z)", re.S)
+_BAD_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|U[0-9a-fA-F]{8}|[\"\\/bfnrt]|.|\Z)", re.S)
 _LITERALS = {
     "true": "true", "True": "true", "TRUE": "true",
     "false": "false", "False": "false", "FALSE": "false",
@@ -143,6 +143,16 @@ def _fix_escape(m: re.Match) -> str:
     seq = m.group(1)
     if len(seq) == 5 or (seq and seq in '"\\/bfnrt'):
         return m.group(0)
+    if len(seq) == 3 and seq[0] == "x":  # Python repr: \xNN
+        return "\\u00" + seq[1:]
+    if len(seq) == 9 and seq[0] == "U":  # Python repr: \UNNNNNNNN, written as a JSON surrogate pair
+        code = int(seq[1:], 16)
+        if code > 0x10FFFF:
+            return "\\\\" + seq
+        if code < 0x10000:
+            return f"\\u{code:04x}"
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
     if seq == "'":
         return "'"
     return "\\\\" + seq  # an escape JSON does not know: keep the backslash literally

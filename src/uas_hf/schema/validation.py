@@ -310,7 +310,7 @@ def _terms_regex(terms: tuple[str, ...]) -> re.Pattern | None:
     if not terms:
         return None
     alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
 
 
 def _first_unnegated(pattern: re.Pattern | None, text: str) -> str | None:
