@@ -60,6 +60,15 @@ def set_trainable_stage(model: nn.Module, stage: int, *, new_token_ids: Iterable
         raise ValueError(f"`stage` must be one of {sorted(STAGES)} ({STAGES}), got {stage!r}.")
     if new_token_ids is not None and stage != 1:
         raise ValueError(f"`new_token_ids` only applies to stage 1, got stage {stage}. Drop `new_token_ids`.")
+    rows = None
+    if new_token_ids is not None:
+        rows = torch.as_tensor(sorted({int(i) for i in new_token_ids}), dtype=torch.long)
+        vocab = model.get_input_embeddings().weight.shape[0]
+        if rows.numel() == 0 or rows.min() < 0 or rows.max() >= vocab:
+            raise ValueError(
+                f"`new_token_ids` must be non-empty ids in [0, {vocab}), got {rows.tolist()[:10]}. Pass the ids of the "
+                "tokens added to the tokenizer."
+            )
     backbone = model.model
     _remove_row_hooks(model)
     model.requires_grad_(False)
@@ -67,14 +76,7 @@ def set_trainable_stage(model: nn.Module, stage: int, *, new_token_ids: Iterable
         tensors = {model.get_input_embeddings().weight, model.get_output_embeddings().weight}
         for weight in tensors:
             weight.requires_grad_(True)
-        if new_token_ids is not None:
-            rows = torch.as_tensor(sorted({int(i) for i in new_token_ids}), dtype=torch.long)
-            vocab = model.get_input_embeddings().weight.shape[0]
-            if rows.numel() == 0 or rows.min() < 0 or rows.max() >= vocab:
-                raise ValueError(
-                    f"`new_token_ids` must be non-empty ids in [0, {vocab}), got {rows.tolist()[:10]}. Pass the ids "
-                    "of the tokens added to the tokenizer."
-                )
+        if rows is not None:
             setattr(model, _HOOKS_ATTR, [w.register_hook(_keep_rows_hook(rows)) for w in tensors])
     elif stage == 2:
         backbone.projector.requires_grad_(True)
