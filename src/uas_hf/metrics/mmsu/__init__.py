@@ -1,0 +1,1 @@
+"""The `mmsu` evaluate module: load it with `evaluate.load(uas_hf.metrics.metric_path("mmsu"))`."""
