@@ -136,6 +136,28 @@ def test_real_mmar_v1_with_known_quirks():
         load_mmar(MMAR_FILE, require_audio=False, allow_answer_mismatch=False)
 
 
+def test_mmar_v2_jsonl(tmp_path):
+    # v2 (MMAR-meta.jsonl, 2026-02) adds reference reasoning, cues and rubrics to the v1 fields.
+    record = {
+        "id": "BV1o64y1G7p2_00-00-12_00-00-31",
+        "audio_path": "./audio/BV1o64y1G7p2_00-00-12_00-00-31.wav",
+        "question": "In what scenario does this sound occur",
+        "choices": ["On a plane", "On a ship", "In a car", "On a train"],
+        "answer": "On a plane",
+        "modality": "mix-sound-speech",
+        "category": "Perception Layer",
+        "sub-category": "Environmental Perception and Reasoning",
+        "language": None,
+        "thinking": "Engine hum and a cabin announcement.",
+        "cue": ["engine"],
+        "rubric": [{"name": "r", "scoring_point": "p", "note": "", "choices": [0, 1]}],
+    }
+    bench = load_mmar(_write_jsonl(tmp_path / "MMAR-meta.jsonl", [record]), require_audio=False)
+    assert bench.data["format"] == "jsonl" and bench.data["version"].startswith("MMAR v2-like")
+    with pytest.raises(AnswerNotInChoicesError):  # outside the six known v1 ids, a mismatch is an error
+        load_mmar(_write_jsonl(tmp_path / "bad.jsonl", [dict(record, answer="On a boat")]), require_audio=False)
+
+
 # --- MMSU formats ----------------------------------------------------------------------------------------------
 
 
