@@ -158,7 +158,7 @@ def check_input_file(path: str) -> Path:
 
 
 def open_progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the terminal bar; tqdm.auto would import notebook support (~10 MB) for nothing here
 
     return tqdm(
         total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled, dynamic_ncols=True

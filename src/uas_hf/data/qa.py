@@ -360,7 +360,10 @@ class UASQAGenerator:
                         "question": question,
                         "options": options,
                         "answer": answer,
-                        "messages": _messages(text, answer),
+                        "messages": [  # inlined _messages(): this runs for every item
+                            {"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": text}]},
+                            {"role": "assistant", "content": [{"type": "text", "text": answer}]},
+                        ],
                     }
                 )
                 break

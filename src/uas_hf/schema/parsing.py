@@ -602,7 +602,7 @@ def _normalize_para(data: Any, lenient: bool, synonyms: bool, unknown_keys: str,
         else:
             issues.append(_type_issue("paralinguistics", data, "an object (with null fields for no speech)"))
         return
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         issues.append(_type_issue("paralinguistics", data, "an object"))
         return
     if type(data) is dict and data.keys() == _PARA_EXACT.keys():
@@ -709,7 +709,7 @@ def _normalize_events(value: Any, path: str, lenient: bool, unknown_keys: str, i
 
 def _normalize_nle(data: Any, lenient: bool, unknown_keys: str, norm: Normalized) -> None:
     issues = norm.issues
-    if data is None or not isinstance(data, Mapping):
+    if data is None or (type(data) is not dict and not isinstance(data, Mapping)):
         issues.append(_type_issue("nonLinguisticEvents", data, "an object"))
         return
     mapped = _map_keys(data, _NLE_EXACT, _NLE_ALIASES, "nonLinguisticEvents", lenient, unknown_keys, issues)

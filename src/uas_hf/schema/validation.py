@@ -401,8 +401,10 @@ class UASValidator:
         """
         cfg = self.config
         reasons: list[Rejection] = []
-        if isinstance(raw, UASRecord):
-            data: Any = raw.to_dict()
+        if type(raw) is dict:
+            data: Any = raw
+        elif isinstance(raw, UASRecord):
+            data = raw.to_dict()
         elif isinstance(raw, Mapping):
             data = raw
         else:
