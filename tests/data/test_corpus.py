@@ -48,8 +48,7 @@ def test_splits_share_no_voice_speaker_sentence_or_recording(rows):
         | {r["background_source"] for r in rows[s] if r["background_source"]}
         for s in SPLITS
     }
-    recordings = {s: {r for r in v if not r.startswith("synthetic:")} for s, v in recordings.items()}
-    _assert_disjoint(recordings, "recordings")
+    _assert_disjoint(recordings, "recordings")  # generated noise has a per-clip id, so it is included too
 
 
 def test_every_split_has_several_recordings_per_class_and_hundreds_of_sentences():

@@ -134,6 +134,9 @@ def median_f0(x: np.ndarray, sr: int = SAMPLE_RATE, fmin: float = 60.0, fmax: fl
     when fewer than 5 frames are voiced.
     """
     threshold = 0.15  # YIN's absolute threshold on the cumulative-mean-normalized difference
+    analysis_sr = 8000  # F0 <= 500 Hz needs no more; halves the cost of the frame FFTs
+    if sr != analysis_sr:
+        x, sr = resample(x, sr, analysis_sr), analysis_sr
     frame = int(0.04 * sr)
     hop = int(0.01 * sr)
     tau_min, tau_max = int(sr / fmax), int(sr / fmin)
@@ -162,6 +165,8 @@ def median_f0(x: np.ndarray, sr: int = SAMPLE_RATE, fmin: float = 60.0, fmax: fl
         if below.size == 0:
             continue
         t = tau_min + below[0]
+        if t == tau_min:
+            continue  # a dip at the search boundary is a harmonic or noise, not a period
         while t + 1 <= tau_max and row[t + 1] < row[t]:
             t += 1
         if 0 < t < tau_max:  # parabolic interpolation of the dip

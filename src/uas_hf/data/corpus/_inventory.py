@@ -354,33 +354,42 @@ class EspeakVariant:
     name: str
     gender: str  # as declared by the variant file (`gender male|female`), or by its name for grandpa
     group: str  # variants with near-identical parameters share a group and therefore a split
+    f0_at_p50: float  # median F0 (Hz) at `-p 50`, measured with espeak-ng 1.51; used to aim at a target pitch
     age: str = "Adult"
     age_proxy: bool = False  # age other than Adult exists only as a proxy (a voice designed to sound old)
     timbre: str = "Synthetic formant voice, buzzy"
 
 
-def _ev(names: str, gender: str, timbre: str = "Synthetic formant voice, buzzy") -> list[EspeakVariant]:
-    out = []
-    for token in names.split():
-        members = token.split("+")  # "linda+belinda": one group
-        out += [EspeakVariant(m, gender, group=members[0], timbre=timbre) for m in members]
-    return out
-
-
+_BUZZY = "Synthetic formant voice, buzzy"
 _BREATHY = "Synthetic formant voice, breathy"
+_SHAKY = "Synthetic formant voice, shaky"
+
+# (name, gender, group, F0 at -p 50, timbre); the F0 column was measured on one sentence per variant (en-US).
+_VARIANT_TABLE = (
+    ("m1", "Male", "m1", 94, _BUZZY), ("m2", "Male", "m2", 100, _BUZZY), ("m3", "Male", "m3", 104, _BUZZY),
+    ("m4", "Male", "m4", 92, _BUZZY), ("m5", "Male", "m5", 102, _BUZZY), ("m6", "Male", "m6", 100, _BUZZY),
+    ("m7", "Male", "m7", 105, _BUZZY), ("m8", "Male", "m8", 85, _BUZZY), ("Andy", "Male", "Andy", 95, _BUZZY),
+    ("Lee", "Male", "Andy", 95, _BUZZY), ("Denis", "Male", "Denis", 98, _BUZZY),
+    ("Diogo", "Male", "Diogo", 104, _BUZZY), ("Henrique", "Male", "Henrique", 108, _BUZZY),
+    ("Hugo", "Male", "Hugo", 108, _BUZZY), ("Marco", "Male", "Marco", 134, _BUZZY),
+    ("michel", "Male", "michel", 104, _BUZZY), ("miguel", "Male", "miguel", 110, _BUZZY),
+    ("travis", "Male", "travis", 101, _BUZZY), ("victor", "Male", "victor", 94, _BUZZY),
+    ("antonio", "Male", "antonio", 110, _BUZZY), ("sandro", "Male", "sandro", 98, _BREATHY),
+    ("croak", "Male", "croak", 102, "Synthetic formant voice, rough and croaky"),
+    ("f1", "Female", "f1", 178, _BUZZY), ("f4", "Female", "f4", 178, _BUZZY),
+    ("Andrea", "Female", "Andrea", 243, _BUZZY), ("Annie", "Female", "Annie", 254, _BUZZY),
+    ("anika", "Female", "anika", 273, _BUZZY), ("aunty", "Female", "aunty", 174, _BUZZY),
+    ("linda", "Female", "linda", 227, _BUZZY), ("belinda", "Female", "linda", 228, _BUZZY),
+    ("steph", "Female", "steph", 183, _BUZZY), ("steph2", "Female", "steph", 183, _BUZZY),
+    ("steph3", "Female", "steph", 183, _BUZZY), ("f2", "Female", "f2", 193, _BREATHY),
+    ("f3", "Female", "f3", 209, _BREATHY), ("f5", "Female", "f5", 204, _BREATHY),
+    ("Alicia", "Female", "Alicia", 250, _BREATHY),
+)  # fmt: skip
 ESPEAK_VARIANTS: tuple[EspeakVariant, ...] = tuple(
-    _ev("m1 m2 m3 m4 m5 m6 m7 m8 Andy+Lee Denis Diogo Henrique Hugo Marco michel miguel travis victor antonio", "Male")
-    + _ev("sandro", "Male", _BREATHY)
-    + _ev("croak", "Male", "Synthetic formant voice, rough and croaky")
-    + _ev("f1 f4 Andrea Annie anika aunty linda+belinda steph+steph2+steph3", "Female")
-    + _ev("f2 f3 f5 Alicia", "Female", _BREATHY)
+    [EspeakVariant(n, g, grp, f0, timbre=t) for n, g, grp, f0, t in _VARIANT_TABLE]
     + [
-        EspeakVariant(
-            "grandma", "Female", "grandma", age="Elderly", age_proxy=True, timbre="Synthetic formant voice, shaky"
-        ),
-        EspeakVariant(
-            "grandpa", "Male", "grandpa", age="Elderly", age_proxy=True, timbre="Synthetic formant voice, shaky"
-        ),
+        EspeakVariant("grandma", "Female", "grandma", 205, age="Elderly", age_proxy=True, timbre=_SHAKY),
+        EspeakVariant("grandpa", "Male", "grandpa", 106, age="Elderly", age_proxy=True, timbre=_SHAKY),
     ]
 )
 

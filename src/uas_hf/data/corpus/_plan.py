@@ -51,8 +51,13 @@ CHILD_SPEEDUP = 1.25  # child proxy: pitch and formants (and rate) raised by pla
 RATE_CLASSES = ("slow", "normal", "fast")
 RATE_TARGET_WPM = {"slow": 125.0, "normal": 195.0, "fast": 275.0}
 PITCH_CLASSES = ("low", "medium", "high")
-ESPEAK_PITCH_PARAM = {"low": (5, 25), "medium": (40, 60), "high": (75, 95)}  # espeak-ng -p ranges
-FLITE_F0_TARGET = {"Male": {"low": 78, "medium": 105, "high": 140}, "Female": {"low": 150, "medium": 195, "high": 250}}
+# Target median F0 ranges (Hz) per gender and pitch class; the label is the class of the *measured* F0.
+PITCH_TARGET_HZ = {
+    "Male": {"low": (72.0, 86.0), "medium": (96.0, 114.0), "high": (128.0, 150.0)},
+    "Female": {"low": (150.0, 172.0), "medium": (190.0, 218.0), "high": (242.0, 275.0)},
+}
+# espeak-ng -p moves F0 roughly exponentially: about one octave per 70 steps above 50 and per 85 steps below.
+ESPEAK_P_PER_OCTAVE = (85.0, 70.0)
 LOUDNESS_CLASSES = ("quiet", "normal", "loud")
 LOUDNESS_TARGET_DB = {"quiet": -38.0, "normal": -28.0, "loud": -19.0}
 SNR_RANGE_DB = (3.0, 20.0)
@@ -190,6 +195,13 @@ def clip_counts(n_clips: int) -> dict[str, int]:
     return dict(zip(SPLITS, _allocate(n_clips, list(SPLIT_FRACTIONS), len(CLIP_TYPES))))
 
 
+def espeak_pitch_param(variant: EspeakVariant, target_hz: float) -> int:
+    """The espeak-ng ``-p`` value (0-99) expected to give ``variant`` a median F0 of ``target_hz``."""
+    octaves = float(np.log2(target_hz / variant.f0_at_p50))
+    steps = ESPEAK_P_PER_OCTAVE[1] if octaves > 0 else ESPEAK_P_PER_OCTAVE[0]
+    return int(np.clip(round(50 + octaves * steps), 0, 99))
+
+
 def _speech_spec(split: str, rng: np.random.Generator, state: dict) -> dict:
     category = rng.choice(state["categories"], p=state["weights"])
     rate = RATE_CLASSES[int(rng.integers(3))]
@@ -206,13 +218,17 @@ def _speech_spec(split: str, rng: np.random.Generator, state: dict) -> dict:
         "child_proxy": False,
     }
     if category == "espeak-ng":
-        variant: EspeakVariant = state["variants"].next()
+        gender = ("Female", "Male")[int(rng.integers(2))]  # balanced genders whatever the number of variants
+        variant: EspeakVariant = state["variants"][gender].next()
         accent_code = state["accents"].next()
         voice_path, accent = ESPEAK_ACCENTS[accent_code]
         child = variant.gender == "Female" and not variant.age_proxy and rng.random() < CHILD_PROXY_PROBABILITY
         speedup = CHILD_SPEEDUP if child else 1.0
         speed = round((target_wpm / speedup - ESPEAK_WPM_OFFSET) / ESPEAK_WPM_SLOPE)
-        lo, hi = ESPEAK_PITCH_PARAM[pitch]
+        if child:  # a child-like proxy is aimed at an adult female's medium-to-high pitch before the speed-up
+            pitch = PITCH_CLASSES[1 + int(rng.integers(2))]
+            spec["target_pitch"] = pitch
+        target_hz = float(rng.uniform(*PITCH_TARGET_HZ[variant.gender][pitch]))
         sentence_id, text = state["sentences"].next()
         spec.update(
             engine="espeak-ng",
@@ -236,7 +252,7 @@ def _speech_spec(split: str, rng: np.random.Generator, state: dict) -> dict:
                 "engine": "espeak-ng",
                 "voice": f"{voice_path}+{variant.name}",
                 "speed": int(np.clip(speed, 80, 450)),
-                "pitch": int(rng.integers(lo, hi + 1)),
+                "pitch": espeak_pitch_param(variant, target_hz),
             },
             sentence_id=sentence_id,
             text=text,
@@ -246,8 +262,7 @@ def _speech_spec(split: str, rng: np.random.Generator, state: dict) -> dict:
         fv: FixedVoice = state["fixed"].next()
         sentence_id, text = state["sentences"].next()
         params = {"engine": fv.engine, "voice": fv.name, "stretch": fv.base_wpm / target_wpm}
-        if fv.engine == "flite":
-            params["f0"] = FLITE_F0_TARGET[fv.gender][pitch] * float(rng.uniform(0.95, 1.05))
+        params["f0"] = float(rng.uniform(*PITCH_TARGET_HZ[fv.gender][pitch]))  # flite and festival both take it
         spec.update(sentence_id=sentence_id, text=text, params=params)
     else:
         fv = next(v for v in FIXED_VOICES if v.engine == "recorded")
@@ -283,7 +298,9 @@ def _pick_sounds(spec: dict, split_recs: dict[str, list[Recording]], rng, state,
         bg = {"class": cls, "label": SOUND_CLASSES[cls].label, "u_start": float(rng.random())}
         if SOUND_CLASSES[cls].synthetic:
             color = ("white", "pink", "brown")[int(rng.integers(3))]
-            bg.update(recording=f"synthetic:{color}-noise", license=SYNTHETIC, color=color)
+            # generated per clip (seeded by the clip), so no two clips share this "recording"
+            bg.update(recording=f"synthetic:{color}-noise:{state['noise_prefix']}-{spec['index']}", license=SYNTHETIC)
+            bg["color"] = color
         else:
             rec = _least_used(compatible(split_recs[cls]), state["rec_counts"], rng, key=lambda r: r.id)
             bg.update(recording=rec.id, license=rec.license)
@@ -346,13 +363,14 @@ def plan_clips(seed: int, n_clips: int, assignment: SplitAssignment) -> list[dic
         state = {
             "categories": categories,
             "weights": weights / weights.sum(),
-            "variants": _Cycler(split_variants, rng),
+            "variants": {g: _Cycler([v for v in split_variants if v.gender == g], rng) for g in ("Female", "Male")},
             "accents": _Cycler(sorted(ESPEAK_ACCENTS), rng),
             "fixed": _Cycler(split_fixed, rng),
             "sentences": _Cycler(assignment.sentences[split], rng),
             "allison": _Cycler(assignment.allison[split], rng),
             "class_counts": {},
             "rec_counts": {},
+            "noise_prefix": f"seed{seed}-{split}",
         }
         for index, clip_type in enumerate(types):
             _, has_speech, has_bg, has_events = CLIP_TYPES[clip_type]

@@ -32,7 +32,7 @@ PEAK_LIMIT = 0.89  # -1 dBFS: a mix that would exceed it is scaled down as a who
 # Label thresholds on the constructed (measured) values. Speaking rate is words per minute of the active speech
 # span (first to last voiced sound), which reads higher than conversational rates that include pauses.
 RATE_THRESHOLDS_WPM = (160.0, 235.0)  # slow < 160 <= normal < 235 <= fast
-PITCH_THRESHOLDS_HZ = {"Male": (85.0, 120.0), "Female": (165.0, 230.0)}  # low < a <= medium < b <= high
+PITCH_THRESHOLDS_HZ = {"Male": (90.0, 121.0), "Female": (180.0, 230.0)}  # low < a <= medium < b <= high
 LOUDNESS_THRESHOLDS_DB = (-33.0, -23.5)  # quiet < -33 <= normal < -23.5 <= loud (active speech level, dBFS)
 
 

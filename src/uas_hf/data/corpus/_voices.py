@@ -35,15 +35,9 @@ def check_tools(festival_voices: tuple[str, ...] = ("kal_diphone", "ked_diphone"
 
 
 def tool_versions() -> dict[str, str]:
-    versions = {}
-    for name, cmd in (("espeak-ng", ["espeak-ng", "--version"]), ("flite", ["flite", "--version"])):
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT_S).stdout
-            versions[name] = " ".join(out.split()[:8])
-        except (OSError, subprocess.SubprocessError):
-            versions[name] = "unknown"
-    versions["festival"] = _dpkg_version("festival")
-    return versions
+    """Debian package versions of the synthesizers and voices (they decide the exact audio of a build)."""
+    packages = ("espeak-ng", "espeak-ng-data", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k")
+    return {package: _dpkg_version(package) for package in packages}
 
 
 def _dpkg_version(package: str) -> str:
@@ -74,7 +68,7 @@ def synthesize(params: dict, text: str, workdir: str | None = None) -> np.ndarra
 
     - ``espeak-ng``: ``voice`` (e.g. ``gmw/en-US+f2``), ``speed`` (-s), ``pitch`` (-p, 0-99);
     - ``flite``: ``voice`` (awb/rms/slt/kal16), ``stretch`` (duration_stretch), ``f0`` (int_f0_target_mean, Hz);
-    - ``festival``: ``voice`` (kal_diphone/ked_diphone), ``stretch`` (Duration_Stretch);
+    - ``festival``: ``voice`` (kal_diphone/ked_diphone), ``stretch`` (Duration_Stretch), ``f0`` (target mean F0);
     - ``recorded``: ``path`` of a prepared recording (``.npy``, 16 kHz).
     """
     engine = params["engine"]
@@ -95,7 +89,7 @@ def synthesize(params: dict, text: str, workdir: str | None = None) -> np.ndarra
             text_file = os.path.join(tmp, "text.txt")
             with open(text_file, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
-            setup = f"(begin (voice_{params['voice']}) (Parameter.set 'Duration_Stretch {params['stretch']:.3f}))"
+            setup = f"(begin (voice_{params['voice']}) {_festival_settings(params['stretch'], params['f0'])})"
             _run(["text2wave", "-eval", setup, text_file, "-o", wav], f"festival ({params['voice']})")
         else:
             raise ValueError(f"`engine` must be espeak-ng, flite, festival or recorded; got {engine!r}.")
@@ -106,8 +100,15 @@ def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def festival_batch(job: tuple[str, list[tuple[str, str, float]]]) -> int:
-    """Synthesize many utterances of one festival voice in one process: ``(voice, [(wav_path, text, stretch)])``.
+def _festival_settings(stretch: float, f0: float) -> str:
+    """Scheme that sets the speaking rate and the mean F0 of festival's linear-regression intonation model."""
+    model = "(list 'model_f0_mean 170) (list 'model_f0_std 34)"  # the kal/ked voices' own model statistics
+    target = f"(list 'target_f0_mean {f0:.1f}) (list 'target_f0_std {0.14 * f0:.1f})"
+    return f"(Parameter.set 'Duration_Stretch {stretch:.3f}) (set! int_lr_params (list {target} {model}))"
+
+
+def festival_batch(job: tuple[str, list[tuple[str, str, float, float]]]) -> int:
+    """Synthesize many utterances of one festival voice in one process: ``(voice, [(wav, text, stretch, f0)])``.
 
     Festival takes ~0.3 s to start and load a voice, and ~0.03 s per sentence after that, so clips are synthesized
     ahead in batches; the output is identical to one `text2wave` call per clip.
@@ -117,13 +118,13 @@ def festival_batch(job: tuple[str, list[tuple[str, str, float]]]) -> int:
         script = os.path.join(tmp, "batch.scm")
         with open(script, "w", encoding="utf-8") as f:
             f.write(f"(voice_{voice})\n")
-            for wav, text, stretch in items:
-                f.write(f"(Parameter.set 'Duration_Stretch {stretch:.3f})\n")
+            for wav, text, stretch, f0 in items:
+                f.write(_festival_settings(stretch, f0) + "\n")
                 f.write(
                     f"(utt.save.wave (utt.synth (Utterance Text {_scheme_string(text)})) {_scheme_string(wav)} 'riff)\n"
                 )
         _run(["festival", "-b", script], f"festival batch ({voice}, {len(items)} sentences)")
-    missing = [wav for wav, _, _ in items if not os.path.exists(wav)]
+    missing = [item[0] for item in items if not os.path.exists(item[0])]
     if missing:
         raise CorpusBuildError(f"festival ({voice}) did not write {len(missing)} files, e.g. {missing[0]}.")
     return len(items)

@@ -39,7 +39,7 @@ from ._voices import check_tools, festival_batch
 
 logger = get_logger(__name__)
 
-CORPUS_VERSION = "1"  # bump whenever the output for a given (size, seed) changes
+CORPUS_VERSION = "2"  # bump whenever the output for a given (size, seed) changes
 STAMP_FILE = ".uas_hf_corpus.json"
 INFO_FILE = "corpus_info.json"
 ATTRIBUTION_FILE = "ATTRIBUTION.md"
@@ -75,7 +75,7 @@ COLUMNS: dict[str, str] = {
     "event_sources": "recording ids of `events`; splits share none",
     "background": "continuous background label (null for none)",
     "background_class": f"one of {[c.name for c in SOUND_CLASSES.values() if c.kind == 'background']}",
-    "background_source": "recording id (or synthetic:<color>-noise); splits share no recording",
+    "background_source": "recording id, or synthetic:<color>-noise:<clip> (generated per clip); splits share none",
     "background_level_db": "background RMS level in dBFS as mixed",
     "snr_db": "speech-to-background ratio in dB (speech active level vs background RMS)",
     "license": "licence the clip can be redistributed under (see ATTRIBUTION.md)",
@@ -237,14 +237,15 @@ def _build_locked(out, key, seed, n, num_workers, cache: Path, progress, started
 FESTIVAL_BATCH = 40  # sentences per festival process (one start-up per batch)
 
 
-def _festival_jobs(specs: list[dict], folder: Path) -> list[tuple[str, list[tuple[str, str, float]]]]:
+def _festival_jobs(specs: list[dict], folder: Path) -> list[tuple[str, list[tuple[str, str, float, float]]]]:
     """Group festival clips into batches; each clip's params get the ``wav`` its batch will write."""
     by_voice: dict[str, list[tuple[str, str, float]]] = {}
     for spec in specs:
         params = spec.get("speech", {}).get("params", {})
         if params.get("engine") == "festival":
             params["wav"] = str(folder / f"{spec['id']}.wav")
-            by_voice.setdefault(params["voice"], []).append((params["wav"], spec["speech"]["text"], params["stretch"]))
+            item = (params["wav"], spec["speech"]["text"], params["stretch"], params["f0"])
+            by_voice.setdefault(params["voice"], []).append(item)
     if by_voice:
         folder.mkdir(parents=True, exist_ok=True)
     return [
@@ -357,13 +358,14 @@ def _attribution(by_split: dict, info: dict) -> str:
         "",
         "## Voices (synthesized speech)",
         "",
-        f"- **espeak-ng** ({tools.get('espeak-ng', '?')}; GPL-3.0-or-later program, https://github.com/espeak-ng/"
+        f"- **espeak-ng** (Debian {tools.get('espeak-ng', '?')}; GPL-3.0-or-later, https://github.com/espeak-ng/"
         "espeak-ng): English language variants and voice variants.",
-        f"- **flite** ({tools.get('flite', '?')}; Carnegie Mellon University, BSD-style licence, "
+        f"- **flite** (Debian {tools.get('flite', '?')}; Carnegie Mellon University, BSD-style licence, "
         "http://cmuflite.org): voices awb, rms, slt, kal16.",
-        f"- **festival** ({tools.get('festival', '?')}) with `festvox-kallpc16k` (kal_diphone; Alan W Black and Kevin "
-        "Lenzo, 1998, free to use and distribute with notice) and `festvox-kdlpc16k` (ked_diphone; Centre for Speech "
-        "Technology Research, University of Edinburgh, 1997, free to use and distribute with notice).",
+        f"- **festival** (Debian {tools.get('festival', '?')}) with `festvox-kallpc16k` "
+        f"({tools.get('festvox-kallpc16k', '?')}; kal_diphone; Alan W Black and Kevin Lenzo, 1998, free to use and "
+        f"distribute with notice) and `festvox-kdlpc16k` ({tools.get('festvox-kdlpc16k', '?')}; ked_diphone; Centre "
+        "for Speech Technology Research, University of Edinburgh, 1997, free to use and distribute with notice).",
         "",
         "## Sentences",
         "",
