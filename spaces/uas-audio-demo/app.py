@@ -23,8 +23,9 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--audit-dir", default=None, help="where audit judgements are saved (JSON Lines)")
+    parser.add_argument("--no-warm-up", action="store_true", help="do not preload the analyzer before the first clip")
     args = parser.parse_args(argv)
-    demo = build_demo(model_dir=args.model, audit_dir=args.audit_dir)
+    demo = build_demo(model_dir=args.model, audit_dir=args.audit_dir, warm_up=not args.no_warm_up)
     launch_demo(demo, host=args.host, port=args.port)
 
 

@@ -2,6 +2,7 @@
 App. A). `spaces/uas-audio-demo/app.py` only parses arguments and calls `build_demo` + `launch_demo`."""
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ def build_demo(
     audit_dir: str | os.PathLike | None = None,
     limits: UploadLimits | None = None,
     backend=None,
+    warm_up: bool = True,
 ):
     """Build the Space's `gr.Blocks`.
 
@@ -46,6 +48,8 @@ def build_demo(
             the only folder the app writes to (one `<annotator>.jsonl` per annotator).
         limits (`UploadLimits`, *optional*): upload size / duration / type limits.
         backend (*optional*): an already-built backend (tests); overrides ``model_dir``.
+        warm_up (`bool`, *optional*, defaults to `True`):
+            load the analyzer's models in a background thread now, so the first upload is not the slow one.
 
     Returns:
         `gr.Blocks`: launch it with `launch_demo` (which adds the theme, CSS and upload cap).
@@ -63,6 +67,8 @@ def build_demo(
     limits = limits or UploadLimits()
     store = AuditStore(audit_dir or default_audit_dir())
     backend = backend or load_backend(model_dir)
+    if warm_up and hasattr(backend, "warm_up"):
+        threading.Thread(target=backend.warm_up, name="uas-space-warm-up", daemon=True).start()
     is_model = getattr(backend, "name", "") == "model"
 
     def analyze(audio_path, transcript, progress=gr.Progress()):
@@ -89,9 +95,10 @@ def build_demo(
             f"\n\nRaw model output:\n\n```\n{analysis.raw_text}\n```" if analysis.raw_text else ""
         )
         ok = f"Analyzed {clip.name} ({clip.duration:.1f} s)."
+        unparsed = "No UAS to show: the output could not be parsed; the raw output is under Details."
         return (
-            status_html(ok, "ok"),
-            uas_html(analysis.uas, backend=backend.short_name),
+            status_html(ok, "ok") if analysis.uas else status_html(analysis.notes, "error"),
+            uas_html(analysis.uas, backend=backend.short_name, empty_message=unparsed),
             figure,
             analysis.uas,
             notes,
@@ -171,7 +178,7 @@ def build_demo(
                 figure = gr.Plot(label="Spectrogram, pitch and events", show_label=False, elem_id="uas-figure")
                 with gr.Accordion("Raw UAS JSON", open=False):
                     raw_json = gr.JSON(label="UAS", elem_id="uas-json")
-                with gr.Accordion("How it was measured", open=False):
+                with gr.Accordion("Details: measurements or raw model output", open=False):
                     notes = gr.Markdown()
             with gr.Tab("Ask", id="ask"):
                 gr.Markdown(

@@ -4,6 +4,7 @@ Both backends answer the same two calls: `analyze` (holistic UAS of a clip) and 
 """
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,18 @@ class AnalyzerBackend:
 
         self.captioner = AcousticAnalyzerCaptioner()
         self.synthesizer = RuleBasedSynthesizer()
+        self._lock = threading.Lock()  # the warm-up thread and requests share one analyzer
+
+    def warm_up(self) -> None:
+        """Analyze one second of a synthetic vowel so the VAD model and Praat are loaded before the first upload."""
+        import numpy as np
+
+        t = np.arange(16_000, dtype=np.float32) / 16_000
+        tone = (0.3 * np.sin(2 * np.pi * 120 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+        try:
+            self.analyze(Clip(array=tone, sampling_rate=16_000, name="warm-up", clip_id="warm-up", path=""))
+        except Exception:  # warming up is an optimisation: a failure shows up on the first real clip instead
+            logger.warning("Analyzer warm-up failed", exc_info=True)
 
     short_name = "offline analyzer + rules"
 
@@ -120,6 +133,10 @@ class AnalyzerBackend:
         )
 
     def analyze(self, clip: Clip, transcript: str | None = None) -> Analysis:
+        with self._lock:
+            return self._analyze(clip, transcript)
+
+    def _analyze(self, clip: Clip, transcript: str | None) -> Analysis:
         from ..pipeline.base import AudioSample, BackendError
 
         transcript = (transcript or "").strip() or None
@@ -170,6 +187,9 @@ class ModelBackend:
     @property
     def short_name(self) -> str:
         return f"model {self.model_dir.name}"
+
+    def warm_up(self) -> None:
+        """Nothing to do: the weights were loaded in `__init__`."""
 
     @property
     def description(self) -> str:

@@ -182,10 +182,10 @@ def audit_figure(results: Sequence[FieldAccuracy]) -> Figure:
         acc = 100 * r.accuracy
         ax.barh(i, acc, color="#818cf8", height=0.6)
         ax.errorbar(acc, i, xerr=[[acc - 100 * lo], [100 * hi - acc]], fmt="none", ecolor="#1e1b4b", capsize=4)
-        ax.text(min(acc, 100) + 1, i, f"{acc:.1f}% (n={r.n})", va="center", fontsize=8.5)
+        ax.text(100 * hi + 1.5, i, f"{acc:.1f}% (n={r.n})", va="center", fontsize=8.5)  # right of the CI
     ax.set_yticks(range(len(results)), names)
     ax.invert_yaxis()
-    ax.set_xlim(0, 118)
+    ax.set_xlim(0, 122)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("Accuracy (%) with Wilson 95 % CI")
     ax.set_title("Human verification (paper App. A)", fontsize=11, loc="left")

@@ -51,10 +51,11 @@ def _events_html(events: Any, kind: str) -> str:
     return "".join(items)
 
 
-def uas_html(uas: Mapping[str, Any] | None, *, backend: str = "") -> str:
+def uas_html(uas: Mapping[str, Any] | None, *, backend: str = "", empty_message: str | None = None) -> str:
     """The holistic UAS as a card: transcription, a grid of paralinguistic values, then the events."""
     if not uas:
-        return '<div class="uas-card uas-empty">Upload or record a clip, then press <b>Analyze</b>.</div>'
+        text = html.escape(empty_message) if empty_message else "Upload or record a clip, then press <b>Analyze</b>."
+        return f'<div class="uas-card uas-empty">{text}</div>'
     para = uas.get("paralinguistics") or {}
     events = uas.get("nonLinguisticEvents") or {}
     transcription = uas.get("transcription")
