@@ -3,6 +3,7 @@
 import json
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from huggingface_hub import ModelCard, SpaceCard
@@ -165,10 +166,10 @@ def test_training_summary_callback_merges_stages(tmp_path):
     path = tmp_path / "training_summary.json"
     for stage, loss in (("stage1", 2.5), ("stage2", 1.5), ("stage1", 2.0)):
         state, control = TrainerState(), TrainerControl()
-        callback = TrainingSummaryCallback(
-            stage, path, trainable="projector", data_mixture=[{"dataset": "d", "num_examples": 8}]
-        )
-        callback.on_train_begin(args, state, control)
+        mixture = [{"dataset": "d", "num_examples": 8}] if stage == "stage1" else None
+        callback = TrainingSummaryCallback(stage, path, trainable="projector", data_mixture=mixture)
+        loader = SimpleNamespace(dataset=list(range(5)))  # no mixture given: described from the train dataloader
+        callback.on_train_begin(args, state, control, train_dataloader=loader)
         callback.on_log(args, state, control, logs={"loss": loss + 1})
         state.global_step, state.epoch = 10, 1.0
         callback.on_log(args, state, control, logs={"train_loss": loss, "train_runtime": 3.0})
@@ -179,6 +180,8 @@ def test_training_summary_callback_merges_stages(tmp_path):
     assert stage1.metrics == {"train_loss": 2.0, "train_runtime": 3.0, "global_step": 10, "epoch": 1.0}
     assert stage1.hyperparameters["learning_rate"] == 2e-4 and stage1.hyperparameters["lr_scheduler_type"] == "linear"
     assert "transformers" in written.versions and written.hardware.startswith("cpu")
+    assert stage1.trainer == "Trainer" and stage1.data_mixture == [{"dataset": "d", "num_examples": 8}]
+    assert written.stages[1].data_mixture == [{"dataset": "list", "num_examples": 5}]
 
 
 def test_space_readme_is_the_rendered_template():

@@ -51,6 +51,21 @@ def _json_value(value: Any) -> Any:
     return str(getattr(value, "value", value))  # enums (SchedulerType, OptimizerNames) -> their string
 
 
+def _mixture_from_dataloader(dataloader) -> list[dict[str, Any]]:
+    """One data-mixture row from the training dataset when the caller gave none (name, split, size if known)."""
+    dataset = getattr(dataloader, "dataset", None)
+    if dataset is None:
+        return []
+    info = getattr(dataset, "info", None)
+    row: dict[str, Any] = {"dataset": getattr(info, "dataset_name", None) or type(dataset).__name__}
+    split = getattr(dataset, "split", None)
+    if split is not None:
+        row["split"] = str(split)
+    if hasattr(dataset, "__len__"):  # an iterable dataset has no length
+        row["num_examples"] = len(dataset)
+    return [row]
+
+
 class TrainingSummaryCallback(TrainerCallback):
     """Record one training stage (hyper-parameters, data mixture, parameter counts, final metrics, versions).
 
@@ -59,12 +74,14 @@ class TrainingSummaryCallback(TrainerCallback):
 
     Args:
         stage (`str`): stage name, unique within the run (e.g. ``"stage1"``).
+        trainer (`str`, *optional*): the trainer class name; defaults to one derived from the config class.
         path (`str` or `os.PathLike`, *optional*):
             the summary file; defaults to ``<args.output_dir>/training_summary.json``.
         description (`str`, *optional*): one line saying what the stage does.
         trainable (`str`, *optional*): what was trained (``"projector"``, ``"all (excl. encoder)"``).
         data_mixture (`list[dict]`, *optional*):
-            ``{"dataset", "config", "split", "num_examples", "weight"}`` per training source.
+            ``{"dataset", "config", "split", "num_examples", "weight"}`` per training source; defaults to one row
+            describing the trainer's training dataset.
         base_model (`str`, *optional*): the Hub id or path the run started from.
         model_name (`str`, *optional*): the name shown on the card.
 
@@ -80,6 +97,7 @@ class TrainingSummaryCallback(TrainerCallback):
         stage: str,
         path: str | os.PathLike | None = None,
         *,
+        trainer: str | None = None,
         description: str | None = None,
         trainable: str | None = None,
         data_mixture: list[dict[str, Any]] | None = None,
@@ -92,7 +110,11 @@ class TrainingSummaryCallback(TrainerCallback):
         self.base_model = base_model
         self.model_name = model_name
         self.stage = StageSummary(
-            name=stage, description=description, trainable=trainable, data_mixture=list(data_mixture or [])
+            name=stage,
+            trainer=trainer,
+            description=description,
+            trainable=trainable,
+            data_mixture=list(data_mixture or []),
         )
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
@@ -101,8 +123,13 @@ class TrainingSummaryCallback(TrainerCallback):
             key: _json_value(getattr(args, key)) for key in HYPERPARAMETER_KEYS if hasattr(args, key)
         }
         self.stage.hyperparameters["world_size"] = int(getattr(args, "world_size", 1))
-        trainer = kwargs.get("trainer")
-        self.stage.trainer = type(trainer).__name__ if trainer is not None else self.stage.trainer
+        # Callbacks never see the trainer; its config class names it (TRL pairs `XConfig` with `XTrainer`).
+        config_name = type(args).__name__
+        self.stage.trainer = self.stage.trainer or (
+            config_name[: -len("Config")] + "Trainer" if config_name.endswith("Config") else "Trainer"
+        )
+        if not self.stage.data_mixture:
+            self.stage.data_mixture = _mixture_from_dataloader(kwargs.get("train_dataloader"))
         if model is not None:
             self.stage.num_parameters = sum(p.numel() for p in model.parameters())
             self.stage.num_trainable_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
