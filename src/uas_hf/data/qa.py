@@ -20,6 +20,7 @@ pluggable ``backend(prompt) -> str``; its output is parsed and checked against t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,11 +33,10 @@ from ..schema import (
     GENDER_VALUES,
     UASError,
     UASRecord,
-    render_targeted,
     to_canonical_json,
 )
 from ..schema.parsing import load_json_array
-from ..schema.rendering import EMOTION_ADJECTIVES
+from ..schema.rendering import _TARGETED, EMOTION_ADJECTIVES
 from ..utils.logging import get_logger
 
 
@@ -145,17 +145,19 @@ class RecordRNG:
     def _refill(self) -> None:
         key = self._key if self._block == 0 else self._key + b"\x1f" + self._block.to_bytes(8, "little")
         digest = hashlib.blake2b(key, digest_size=64).digest()
-        self._buf = struct.unpack("<16I", digest)
+        scale = self._SCALE
+        self._buf = [word * scale for word in struct.unpack("<16I", digest)]
         self._i = 0
         self._block += 1
 
     def random(self) -> float:
         """A float in [0, 1)."""
-        if self._i == self._WORDS_PER_BLOCK:
+        i = self._i
+        if i == self._WORDS_PER_BLOCK:
             self._refill()
-        value = self._buf[self._i]
-        self._i += 1
-        return value * self._SCALE
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
 
     def randrange(self, n: int) -> int:
         return int(self.random() * n)
@@ -209,8 +211,10 @@ class _Pool:
         if n == 0:
             return out
         avoid = list(avoid)
+        entries = self._entries
+        random = rng.random
         for _ in range(_DISTRACTOR_TRIES):
-            entry = self._entries[rng.randrange(n)]
+            entry = entries[int(random() * n)]
             value, folded, words = entry
             if folded in avoid_folded or len(value) > max_chars:
                 continue
@@ -298,6 +302,7 @@ class UASQAGenerator:
             for name in ("transcription", "accent", "prosody", "timbre", "description", "events")
         }
         self._scene_fields = tuple(f for f in fields if f not in _PARALINGUISTIC_SET)
+        self._type_orders = list(itertools.permutations(types))
         self._builders = {"direct": self._direct, "multiple_choice": self._multiple_choice, "yes_no": self._yes_no}
 
     # -- public ----------------------------------------------------------------------------------------------------
@@ -333,18 +338,15 @@ class UASQAGenerator:
         limit = n_fields if self.per_record is None else self.per_record
         items: list[dict[str, Any]] = []
         ctx = _Context(record)
+        type_orders, n_orders, builders = self._type_orders, len(self._type_orders), self._builders
         for i in range(n_fields):
             # lazy Fisher-Yates: draw the next field only when it is needed
             j = i + int(rng.random() * (n_fields - i))
             fields[i], fields[j] = fields[j], fields[i]
             name = fields[i]
-            order = list(self.types)
-            n_types = len(order)
-            for t in range(n_types):
-                k = t + int(rng.random() * (n_types - t))
-                order[t], order[k] = order[k], order[t]
-                qa_type = order[t]
-                built = self._builders[qa_type](name, record, rng, ctx)
+            # a uniformly random order of the types (one draw instead of a shuffle)
+            for qa_type in type_orders[int(rng.random() * n_orders)]:
+                built = builders[qa_type](name, record, rng, ctx)
                 if built is None:
                     continue
                 question, options, answer = built
@@ -408,7 +410,7 @@ class UASQAGenerator:
 
     # -- builders: each returns (question, options, answer) or None when this type cannot be asked fairly ------------
     def _direct(self, name: str, record: UASRecord, rng: RecordRNG, ctx: _Context):
-        return rng.choice(_DIRECT[name]), [], render_targeted(record, name)
+        return rng.choice(_DIRECT[name]), [], _TARGETED[name](record)  # = render_targeted, minus its checks
 
     def _options(self, rng: RecordRNG, correct: str, distractors: list[str]) -> tuple[list[str], str]:
         options = list(distractors)

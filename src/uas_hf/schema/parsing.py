@@ -516,6 +516,8 @@ def _missing(path: str, issues: list[UASParseError]) -> None:
 
 
 _CLOSED_SETS = {name: frozenset(values) for name, values in CLOSED_VALUES.items()}
+_AGE_SET, _GENDER_SET, _EMOTION_SET = _CLOSED_SETS["age"], _CLOSED_SETS["gender"], _CLOSED_SETS["emotion"]
+_EVENT_KEYS = frozenset(("label", "characteristic"))
 _MAX_SENTINEL_LEN = max(map(len, NULL_SENTINELS))
 
 
@@ -729,6 +731,64 @@ def _normalize_nle(data: Any, lenient: bool, unknown_keys: str, norm: Normalized
     norm.events_ok = len(issues) == n_before
 
 
+_TOP_KEYS = frozenset(("transcription", "paralinguistics", "nonLinguisticEvents"))
+_NLE_KEYS = frozenset(("description", "discreteEvents", "continuousEvents"))
+
+
+def _canonical_fast_path(data: dict) -> Normalized | None:
+    """One pass over a record already in canonical form (what `uas-hf validate` mostly sees); `None` at the first
+    deviation, and the general walk takes over. It accepts exactly what the general walk accepts unchanged."""
+    if data.keys() != _TOP_KEYS:
+        return None
+    t = data["transcription"]
+    if t is not None and not (type(t) is str and t.isascii() and t != "" and not t.isspace()):
+        return None
+    p = data["paralinguistics"]
+    if type(p) is not dict or p.keys() != _PARA_EXACT.keys():
+        return None
+    para = [p["age"], p["gender"], p["emotion"], p["accent"], p["prosody"], p["timbre"]]
+    a, g, e, ac, pr, ti = para
+    if not (
+        (a is None or (type(a) is str and a in _AGE_SET))
+        and (g is None or (type(g) is str and g in _GENDER_SET))
+        and (e is None or (type(e) is str and e in _EMOTION_SET))
+        and (ac is None or _is_clean(ac))
+        and (pr is None or _is_clean(pr))
+        and (ti is None or _is_clean(ti))
+    ):
+        return None
+    n = data["nonLinguisticEvents"]
+    if type(n) is not dict or n.keys() != _NLE_KEYS:
+        return None
+    d = n["description"]
+    if d is not None and not _is_clean(d):
+        return None
+    lists = []
+    for events in (n["discreteEvents"], n["continuousEvents"]):
+        if type(events) is not list:
+            return None
+        out = []
+        for item in events:
+            if type(item) is not dict or item.keys() != _EVENT_KEYS:
+                return None
+            label = item["label"]
+            characteristic = item["characteristic"]
+            if not _is_clean(label) or (characteristic is not None and not _is_clean(characteristic)):
+                return None
+            out.append((label, characteristic))
+        lists.append(out)
+    norm = Normalized()
+    norm.transcription = t
+    norm.transcription_ok = True
+    norm.para = para
+    norm.para_present = [v is not None for v in para]
+    norm.para_ok = True
+    norm.description = d
+    norm.discrete, norm.continuous = lists
+    norm.events_ok = True
+    return norm
+
+
 def normalize_mapping(
     data: Mapping,
     *,
@@ -737,6 +797,10 @@ def normalize_mapping(
     unknown_keys: str = "error",
 ) -> Normalized:
     """Walk one decoded record, normalizing keys and values and collecting every problem (never raises for data)."""
+    if type(data) is dict:
+        norm = _canonical_fast_path(data)
+        if norm is not None:
+            return norm
     norm = Normalized()
     issues = norm.issues
     top = _map_keys(data, _TOP_EXACT, _TOP_ALIASES, "", lenient, unknown_keys, issues)

@@ -100,7 +100,7 @@ def check_closed(value: Any, name: str, path: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Event:
     """One non-linguistic sound event (discrete or continuous).
 
@@ -139,7 +139,7 @@ class Event:
         return parse_event(data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Paralinguistics:
     """How the speech is produced (paper §2.1). All fields are `None` for audio without speech.
 
@@ -205,7 +205,7 @@ class Paralinguistics:
         return parse_paralinguistics(data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NonLinguisticEvents:
     """The acoustic scene beyond speech (paper §2.1).
 
@@ -276,7 +276,7 @@ class NonLinguisticEvents:
         return parse_non_linguistic_events(data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UASRecord:
     """One Unified Audio Schema annotation: transcription, paralinguistics and non-linguistic events.
 
@@ -398,28 +398,38 @@ def build_unchecked(
     """Assemble a record from values the parser has already normalized, skipping the constructor checks.
 
     Internal fast path (the checks are the expensive part of building ~6 objects per record); callers must
-    guarantee normal form.
+    guarantee normal form. Each object gets its whole ``__dict__`` in one assignment (frozen dataclasses forbid
+    attribute assignment, and one call per object beats one per field).
     """
     p = _new(Paralinguistics)
-    _set(p, "age", para[0])
-    _set(p, "gender", para[1])
-    _set(p, "emotion", para[2])
-    _set(p, "accent", para[3])
-    _set(p, "prosody", para[4])
-    _set(p, "timbre", para[5])
+    _set(
+        p,
+        "__dict__",
+        {
+            "age": para[0],
+            "gender": para[1],
+            "emotion": para[2],
+            "accent": para[3],
+            "prosody": para[4],
+            "timbre": para[5],
+        },
+    )
     n = _new(NonLinguisticEvents)
-    _set(n, "description", description)
-    _set(n, "discrete_events", tuple(_event(label, ch) for label, ch in discrete))
-    _set(n, "continuous_events", tuple(_event(label, ch) for label, ch in continuous))
+    _set(
+        n,
+        "__dict__",
+        {
+            "description": description,
+            "discrete_events": tuple([_event(label, ch) for label, ch in discrete]),
+            "continuous_events": tuple([_event(label, ch) for label, ch in continuous]),
+        },
+    )
     r = _new(UASRecord)
-    _set(r, "transcription", transcription)
-    _set(r, "paralinguistics", p)
-    _set(r, "non_linguistic_events", n)
+    _set(r, "__dict__", {"transcription": transcription, "paralinguistics": p, "non_linguistic_events": n})
     return r
 
 
 def _event(label: str, characteristic: str | None) -> Event:
     e = _new(Event)
-    _set(e, "label", label)
-    _set(e, "characteristic", characteristic)
+    _set(e, "__dict__", {"label": label, "characteristic": characteristic})
     return e
