@@ -252,10 +252,11 @@ def main() -> int:
     parser.add_argument("--rss-small", type=int, default=10_000)
     parser.add_argument("--rss-large", type=int, default=100_000)
     parser.add_argument("--skip-rss", action="store_true")
-    parser.add_argument("--repeats", type=int, default=1, help="best of N throughput runs")
+    parser.add_argument("--repeats", type=int, default=3, help="best of N throughput runs (timeit convention)")
     args = parser.parse_args()
 
     pinned = pin_to_one_core()
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench_validate_qa: {args.n} synthetic records, {pinned}, python {sys.version.split()[0]}")
     lines = make_lines(args.n)
 
@@ -323,6 +324,17 @@ def main() -> int:
             "higher_is_better": True,
         },
     ]
+    cpus = os.cpu_count() or 1
+    rows.append(
+        {
+            "name": f"machine load (1-min load average / {cpus} CPUs) at start",
+            "value": round(load_before / cpus, 2),
+            "unit": "per CPU",
+            "baseline": None,
+            "target": None,
+            "higher_is_better": False,
+        }
+    )
     if not args.skip_rss:
         with tempfile.TemporaryDirectory(prefix="bench-uas-") as tmp:
             rss = measure_rss([args.rss_small, args.rss_large], Path(tmp))

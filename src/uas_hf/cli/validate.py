@@ -139,10 +139,10 @@ def iter_raw_lines(f: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, byte
         consumed = len(raw)
         too_long = False
         if len(raw) == max_line_bytes and not raw.endswith(b"\n"):
-            too_long = True
             while True:  # drain the rest of this line without keeping it
                 chunk = f.readline(_READ_CHUNK)
                 consumed += len(chunk)
+                too_long = too_long or bool(chunk.rstrip(b"\r\n"))  # only the line end left: not too long
                 if not chunk or chunk.endswith(b"\n"):
                     break
         yield line_number, raw, too_long, consumed
