@@ -192,3 +192,35 @@ def test_wrong_args_and_processor_types(tmp_path, tiny, sft_dataset, cpu_args):
             train_dataset=sft_dataset,
             processing_class=processor.tokenizer,
         )
+
+
+# ------------------------------------------------------------------------------------------------------ text-only
+
+
+def test_text_only_batches_keep_the_audio_branch_in_the_graph(tiny):
+    """ZeRO-3 / DDP safety: a batch without audio still runs encoder + projector, adding exactly 0 to the loss."""
+    from uas_hf.models.uas_audio import set_trainable_stage
+    from uas_hf.trainers.audio_graph import keep_audio_graph_on_text_only
+
+    model, processor = tiny
+    set_trainable_stage(model, 3)
+    model.train()
+    text_only = {"messages": [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "hello"}]}
+    batch = UASAudioCollator(processor)([text_only, text_only])
+    assert "input_features" not in batch
+
+    plain = model(**batch, use_cache=False).loss
+    plain.backward()
+    assert model.model.projector.linear_1.weight.grad is None  # the branch DDP / ZeRO-3 would miss
+    model.zero_grad(set_to_none=True)
+
+    assert keep_audio_graph_on_text_only(model)
+    kept = model(**batch, use_cache=False).loss
+    kept.backward()
+    grad = model.model.projector.linear_1.weight.grad
+    assert grad is not None and torch.count_nonzero(grad) == 0
+    assert torch.equal(kept.detach(), plain.detach())
+    assert keep_audio_graph_on_text_only(model)  # idempotent: one hook only
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(**batch, use_cache=False).loss, plain.detach())

@@ -119,10 +119,19 @@ def build_task_dataset(corpus, task: str, *, qa_items: list[dict] | None = None,
             f"{len(missing)} UAS-QA item(s) refer to clips not in the corpus split (e.g. {missing[:3]}); generate "
             f"QA from the same split, or check `id_column` (now {id_column!r})."
         )
-    indices = [row_of[item["source_id"]] for item in qa_items]
-    audio = corpus.select(indices)
-    data = Dataset.from_list([format_qa(item, None) for item in qa_items])
-    return data.remove_columns("audio").add_column("audio", audio["audio"], feature=corpus.features["audio"])
+    data = Dataset.from_list([format_qa(item, None) for item in qa_items]).remove_columns("audio")
+    return attach_audio(data, corpus, [row_of[item["source_id"]] for item in qa_items])
+
+
+def attach_audio(data, corpus, indices: list[int]):
+    """Add ``corpus[indices]``'s `audio` column to ``data`` (row i gets clip ``indices[i]``), still lazily decoded."""
+    from datasets import Audio
+
+    feature = corpus.features["audio"]
+    # Copy the stored paths/bytes, not decoded clips: the new column decodes on access like the corpus does
+    raw = corpus.cast_column("audio", Audio(sampling_rate=feature.sampling_rate, decode=False))
+    data = data.add_column("audio", raw.select(indices)["audio"], feature=raw.features["audio"])
+    return data.cast_column("audio", feature)
 
 
 def mix_datasets(

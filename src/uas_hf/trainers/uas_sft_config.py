@@ -81,6 +81,11 @@ class UASSFTConfig(SFTConfig):
             Dataset columns with the conversation and the audio.
         bf16 (`bool`, *optional*):
             Defaults to `True` only when a bf16-capable GPU is used, so CPU runs stay in fp32.
+        keep_audio_graph (`bool`, *optional*, defaults to `True`):
+            Run the audio branch on a dummy window for batches without audio (0x its output joins the loss), so
+            ZeRO-3 ranks stay in step and DDP sees every trainable parameter used.
+        plot_training_curves (`bool`, *optional*, defaults to `True`):
+            Save `training_curves.png` in `output_dir` when training ends.
 
     Example:
     ```python
@@ -163,6 +168,14 @@ class UASSFTConfig(SFTConfig):
     plot_training_curves: bool = field(
         default=True,
         metadata={"help": "Save `training_curves.png` (loss, learning rate, rewards) in `output_dir` at the end."},
+    )
+    keep_audio_graph: bool = field(
+        default=True,
+        metadata={
+            "help": "On batches without audio, run the encoder + projector on a dummy window and add 0x its output, "
+            "so every rank runs the same collectives (DeepSpeed ZeRO-3 would hang otherwise) and DDP needs no "
+            "`find_unused_parameters`."
+        },
     )
 
     def __post_init__(self):

@@ -8,6 +8,7 @@ from trl import SFTTrainer
 
 from ..data.collators import UASAudioCollator
 from ..utils.logging import get_logger
+from .audio_graph import keep_audio_graph_on_text_only
 from .callbacks import TrainingCurvesCallback
 from .checks import check_something_trains, first_examples, require_columns, trainable_parameter_groups
 from .peft_utils import check_peft_config
@@ -173,6 +174,10 @@ class UASSFTTrainer(SFTTrainer):
             # Placeholder / audio mismatches, too-long samples and template problems surface now, not at step 1
             for i, example in enumerate(first_examples(train_dataset, PREFLIGHT_EXAMPLES)):
                 data_collator.encode(example, i)
+
+        if args.keep_audio_graph and keep_audio_graph_on_text_only(model) and args.ddp_find_unused_parameters is None:
+            # Every trainable parameter now joins every step's graph: DDP can skip its unused-parameter search
+            args.ddp_find_unused_parameters = False
 
         callbacks = list(callbacks or [])
         if args.plot_training_curves and not any(isinstance(c, TrainingCurvesCallback) for c in callbacks):
