@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "annotate": "uas_hf.cli.annotate",
     "score": "uas_hf.cli.score",
     "push": "uas_hf.cli.push",
+    "train": "uas_hf.cli.train",
     "corpus": "uas_hf.cli.corpus",
 }
 
