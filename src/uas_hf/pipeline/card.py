@@ -12,19 +12,10 @@ from typing import Any
 
 
 def dataset_card_template() -> Path:
-    """Where ``dataset_card.md.jinja`` lives: ``hub_cards/`` beside the package (an editable checkout).
+    """Where ``dataset_card.md.jinja`` lives (package data `uas_hf.hub_cards`)."""
+    from ..utils.templates import template_path
 
-    One function so that the lead can switch it to package data (``importlib.resources``) in one place.
-    """
-    import uas_hf
-
-    path = Path(uas_hf.__file__).resolve().parents[2] / "hub_cards" / "dataset_card.md.jinja"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"The dataset card template was not found at {path}. Install uas_hf from a checkout "
-            "(`pip install -e .`) so that `hub_cards/` sits beside `src/`."
-        )
-    return path
+    return template_path("dataset_card.md.jinja")
 
 
 def _size_category(n: int) -> str:
