@@ -64,7 +64,8 @@ def _backend_kwargs(kind: str, model: str | None, url: str | None, args, stage: 
     if kind in ("analyzer", "rules"):
         if model or url:
             raise UsageError(f"{flag}-model/{flag}-url apply to the transformers and openai backends, not {kind!r}.")
-        return {"vad": args.vad} if kind == "analyzer" else {}
+        # Only non-default settings go into the job identity, so CLI and Python runs of one job agree.
+        return {"vad": args.vad} if kind == "analyzer" and args.vad != "auto" else {}
     if kind == "transformers":
         if not model:
             raise UsageError(f"`{flag} transformers` needs {flag}-model LOCAL_FOLDER.")

@@ -93,7 +93,8 @@ def _decode_bytes(data: bytes) -> tuple[np.ndarray, int]:
     try:
         array, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
         return array, int(sr)
-    except sf.LibsndfileError as sf_error:
+    except sf.LibsndfileError as e:
+        sf_error = e.error_string  # not str(e): that embeds the BytesIO's address and would vary between runs
         if data[:4] in (b"RIFF", b"RIFX"):  # a WAV that libsndfile cannot parse is broken; FFmpeg would not do better
             raise InputRejected("audio.decode_error", f"cannot decode WAV audio: {sf_error}") from None
         try:

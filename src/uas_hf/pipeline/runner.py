@@ -738,6 +738,12 @@ def _merge_locked(config, qa_generator, done, parse_uas, render_dataset_card, wa
         if key in audio_cache:
             return audio_cache[key]
         path = source.audio_path(tuple(ref) if isinstance(ref, list) else ref)
+        if not config.embed_audio and path is None and not counts["embedded_without_path"]:
+            logger.warning(
+                "--no-embed-audio: clips without a source file path (bytes in a saved dataset) are embedded"
+            )
+        if not config.embed_audio and path is None:
+            counts["embedded_without_path"] += 1
         if config.embed_audio or path is None:
             cell = {"bytes": source.read_audio(tuple(ref) if isinstance(ref, list) else ref), "path": None}
             cell["path"] = Path(path).name if path else None

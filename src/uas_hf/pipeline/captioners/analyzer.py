@@ -27,17 +27,24 @@ from ..base import AudioSample, BackendError, Caption, Captioner
 logger = get_logger(__name__)
 
 # ---- Documented thresholds (each one is a measurement convention, not a fitted parameter) -------------------------
-#: Median F0 below this is reported as typical of a male voice, at or above it of a female voice. Adult male speaking
-#: F0 clusters around 85-155 Hz and adult female around 165-255 Hz (Titze 1994, *Principles of Voice Production*);
-#: 165 Hz sits at the gap. Children's voices are also above it, so this is a sex-typical-pitch cue, not an identity.
-GENDER_F0_THRESHOLD_HZ = 165.0
-#: Articulation-rate classes in words per second of speech (pauses excluded): conversational English is about
-#: 2.5-3.3 words/s (150-200 wpm); under 2.3 reads as slow, over 3.6 as fast.
-SLOW_WORDS_PER_S = 2.3
-FAST_WORDS_PER_S = 3.6
+#: Median F0 below this is reported as typical of a male voice, at or above it of a female voice. Adult speaking F0
+#: clusters around 85-155 Hz for men and 165-255 Hz for women (Titze 1994, *Principles of Voice Production*); the
+#: threshold sits at the top of the male range so that low female voices (150-165 Hz, common in read speech) are not
+#: read as male, at the cost of the rare male voices above 150 Hz. The embedded corpus builds its pitch classes on
+#: the same boundary (male "high" <= 150 Hz <= female "low"). Children's voices are above it too, so this is a
+#: sex-typical-pitch cue, not an identity.
+GENDER_F0_THRESHOLD_HZ = 150.0
+#: Speaking-rate classes in words per minute over the speech span (first onset to last offset, pauses included):
+#: slow < 160 <= normal < 235 <= fast, the scale the embedded corpus labels with (read English runs ~150-200 wpm).
+SLOW_WPM = 160.0
+FAST_WPM = 235.0
 #: The same classes in syllable nuclei per second when there is no transcript (about 1.4 syllables per English word).
-SLOW_SYLLABLES_PER_S = 3.2
-FAST_SYLLABLES_PER_S = 5.0
+SLOW_SYLLABLES_PER_S = SLOW_WPM / 60.0 * 1.4
+FAST_SYLLABLES_PER_S = FAST_WPM / 60.0 * 1.4
+#: Praat's autocorrelation tracker halves F0 in music or babble; subharmonic summation (SHS) errs differently. When the
+#: two medians are further apart than this ratio (~0.7 octave), the higher one is kept (halving is the common error
+#: with a 60-Hz floor); otherwise their geometric mean.
+OCTAVE_DISAGREEMENT = 1.6
 #: F0 spread (standard deviation, semitones around the median): below FLAT the intonation is flat, above LIVELY it is
 #: lively.
 FLAT_PITCH_ST = 1.5
@@ -163,6 +170,15 @@ def _spectrum_stats(x: np.ndarray, sr: int) -> dict[str, float]:
         "tilt_db": round(float(10 * np.log10(high / low)), 2) if low > 0 and high > 0 else 0.0,
         "flatness": round(flatness, 4),
     }
+
+
+def _reconcile_f0(ac: float, shs: float | None) -> float:
+    """One median F0 from the autocorrelation and SHS trackers (see `OCTAVE_DISAGREEMENT`)."""
+    if not shs:
+        return ac
+    if max(ac, shs) / min(ac, shs) > OCTAVE_DISAGREEMENT:
+        return max(ac, shs)
+    return math.sqrt(ac * shs)
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
@@ -350,7 +366,7 @@ class AcousticAnalyzer:
         m.update(self._background_and_events(x, sr, levels, background_mask, frame_t, in_speech))
         if speech:
             m.update(self._voice(x, sr, sound, pitch, f0_all, strength_all, pitch_times, speech, levels, in_speech))
-            m.update(self._rate(sound, pitch_times, f0_all, speech, speech_time, transcription))
+            m.update(self._rate(sound, pitch_times, f0_all, speech, transcription))
             bg = m.get("background_level_dbfs")
             m["snr_db"] = _r(m["speech_level_dbfs"] - bg, 1) if bg is not None else None
         return m
@@ -374,7 +390,13 @@ class AcousticAnalyzer:
         f0 = f0_all[voiced]
         med = float(np.median(f0))
         semitones = 12.0 * np.log2(f0 / med)
-        out["f0_median_hz"] = _r(med, 1)
+        # An AC contour spanning more than OCTAVE_DISAGREEMENT between its 10th and 90th percentiles is the mark of
+        # octave errors; only then is the (costlier) SHS tracker asked for a second opinion.
+        spread = float(np.percentile(f0, 90) / np.percentile(f0, 10))
+        shs = self._shs_median(sound, speech) if spread > OCTAVE_DISAGREEMENT else None
+        out["f0_median_ac_hz"] = _r(med, 1)
+        out["f0_median_shs_hz"] = _r(shs, 1) if shs else None
+        out["f0_median_hz"] = _r(_reconcile_f0(med, shs), 1)
         out["f0_p10_hz"] = _r(float(np.percentile(f0, 10)), 1)
         out["f0_p90_hz"] = _r(float(np.percentile(f0, 90)), 1)
         out["f0_std_semitones"] = _r(float(np.std(semitones)), 2)
@@ -398,6 +420,19 @@ class AcousticAnalyzer:
         out["gender_f0_threshold_hz"] = GENDER_F0_THRESHOLD_HZ
         return out
 
+    def _shs_median(self, sound, speech) -> float | None:
+        from parselmouth.praat import call
+
+        cfg = self.config
+        # Praat's standard SHS settings (max frequency component 1250 Hz, 15 subharmonics, compression 0.84).
+        pitch = call(sound, "To Pitch (shs)", _HOP_S, cfg.pitch_floor, 15, 1250.0, 15, 0.84, cfg.pitch_ceiling, 48)
+        f0, t = pitch.selected_array["frequency"], pitch.xs()
+        keep = np.zeros(len(t), dtype=bool)
+        for s, e in speech:
+            keep |= (t >= s) & (t < e)
+        keep &= f0 > 0
+        return float(np.median(f0[keep])) if keep.sum() >= 5 else None
+
     def _formants(self, x, sr, voiced_times):
         import parselmouth
 
@@ -413,7 +448,7 @@ class AcousticAnalyzer:
             out[f"f{k}_hz"] = _r(float(np.median(vals)), 0) if vals.size else None
         return out
 
-    def _rate(self, sound, pitch_times, f0_all, speech, speech_time, transcription):
+    def _rate(self, sound, pitch_times, f0_all, speech, transcription):
         """Syllable nuclei: voiced intensity peaks ≥ 2 dB above the dips around them (De Jong & Wempe 2009)."""
         intensity = sound.to_intensity(minimum_pitch=100.0, time_step=_HOP_S)
         values = intensity.values[0]
@@ -438,13 +473,16 @@ class AcousticAnalyzer:
                     continue
                 nuclei += 1
                 last_kept = i
+        # Speaking rate counts pauses between words: time from the first speech onset to the last offset.
+        span = speech[-1][1] - speech[0][0]
         out = {
+            "speech_span_s": _r(span, 3),
             "syllable_nuclei": nuclei,
-            "syllables_per_s": _r(nuclei / speech_time if speech_time else 0.0, 2),
+            "syllables_per_s": _r(nuclei / span if span else 0.0, 2),
         }
         words = len(transcription.split()) if transcription else 0
         out["words"] = words
-        out["words_per_s"] = _r(words / speech_time, 2) if words and speech_time else None
+        out["words_per_s"] = _r(words / span, 2) if words and span else None
         return out
 
     def _background_and_events(self, x, sr, levels, background_mask, frame_t, in_speech):
@@ -516,14 +554,14 @@ class AcousticAnalyzer:
 
 
 def rate_class(m: dict[str, Any]) -> str | None:
-    """`"slow"`, `"normal"` or `"fast"` from words/s (when a transcript exists) or syllables/s; `None` if no speech."""
+    """`"slow"`, `"normal"` or `"fast"` from words/min (when a transcript exists) or syllables/s; `None` if no speech."""
     if m.get("words_per_s"):
-        v, slow, fast = m["words_per_s"], SLOW_WORDS_PER_S, FAST_WORDS_PER_S
+        v, slow, fast = 60.0 * m["words_per_s"], SLOW_WPM, FAST_WPM
     elif m.get("syllables_per_s"):
         v, slow, fast = m["syllables_per_s"], SLOW_SYLLABLES_PER_S, FAST_SYLLABLES_PER_S
     else:
         return None
-    return "slow" if v < slow else "fast" if v > fast else "normal"
+    return "slow" if v < slow else "fast" if v >= fast else "normal"
 
 
 def gender_from_f0(f0_median_hz: float | None) -> str | None:
@@ -621,7 +659,7 @@ def write_caption(m: dict[str, Any]) -> str:
             s.append("Too little voicing to measure pitch or voice quality.")
         rc = rate_class(m)
         if m.get("words_per_s"):
-            s.append(f"Speaking rate {m['words_per_s']:.1f} words per second of speech ({rc}).")
+            s.append(f"Speaking rate about {60 * m['words_per_s']:.0f} words per minute ({rc}).")
         elif rc:
             s.append(f"Speaking rate about {m['syllables_per_s']:.1f} syllables per second ({rc}).")
         if m.get("snr_db") is not None:

@@ -39,7 +39,7 @@ def _prosody(m: dict[str, Any]) -> str | None:
     rc = rate_class(m)
     if rc:
         if m.get("words_per_s"):
-            parts.append(f"{_RATE_WORDS[rc]} pace (about {m['words_per_s']:.1f} words per second)")
+            parts.append(f"{_RATE_WORDS[rc]} pace (about {60 * m['words_per_s']:.0f} words per minute)")
         else:
             parts.append(f"{_RATE_WORDS[rc]} pace (about {m['syllables_per_s']:.1f} syllables per second)")
     pv = pitch_variability_class(m)
