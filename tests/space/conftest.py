@@ -66,6 +66,27 @@ def speech_clip(tmp_path_factory) -> Path:
     return make_speech_clip(tmp_path_factory.mktemp("clips") / "hello_knocks.wav")
 
 
+@dataclass
+class CorpusClip:
+    path: Path
+    transcription: str
+    event_labels: list[str]
+    background: str | None
+
+
+@pytest.fixture(scope="session")
+def corpus_clip(small_corpus) -> CorpusClip:
+    """A real clip of the embedded corpus (`small_corpus`, tests/conftest.py): speech over a background with events."""
+    import json
+
+    for line in (small_corpus / "test" / "metadata.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row.get("transcription") and row.get("event_labels") and row.get("background"):
+            path = small_corpus / "test" / row["file_name"]
+            return CorpusClip(path, row["transcription"], row["event_labels"], row["background"])
+    pytest.fail("the small corpus has no test clip with speech, events and a background")
+
+
 @pytest.fixture(scope="session")
 def bad_uploads(tmp_path_factory) -> dict[str, Path]:
     """Files the Space must refuse with a message: not audio, wrong type, empty, silent, oversize, over-long."""

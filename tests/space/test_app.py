@@ -54,6 +54,19 @@ def test_analyze_real_clip_returns_uas(analyzed, speech_clip, speech_text):
     assert "Offline acoustic analysis" in analyzed[NOTES]
 
 
+def test_analyze_corpus_clip(space, corpus_clip):
+    """A real corpus recording (speech mixed over a background with sound events) yields valid UAS."""
+    client = gradio_client.Client(space.url, verbose=False)  # its own session: the shared one keeps the espeak clip
+    out = client.predict(
+        gradio_client.handle_file(str(corpus_clip.path)), corpus_clip.transcription, api_name="/analyze"
+    )
+    assert "uas-status-ok" in out[STATUS], out[STATUS]
+    record = parse_uas(out[UAS], lenient=False)
+    assert record.transcription == corpus_clip.transcription
+    assert record.paralinguistics.gender in ("Male", "Female")
+    assert record.non_linguistic_events.description
+
+
 def test_ask_targeted_answers(client, analyzed, speech_text):
     answer, status = client.predict("gender", "", api_name="/ask")
     assert answer == "Male" and "What is the speaker&#x27;s gender?" in status

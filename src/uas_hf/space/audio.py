@@ -129,7 +129,9 @@ def _decode(path: Path, suffix: str, limits: UploadLimits) -> tuple[np.ndarray, 
         except AudioRejected:
             raise
         except Exception as e:  # libsndfile raises several types for malformed files
-            raise AudioRejected(f"{path.name!r} could not be decoded as audio ({type(e).__name__}).") from e
+            raise AudioRejected(
+                f"{path.name!r} could not be decoded as audio: the file is damaged or is not really {suffix[1:]}."
+            ) from e
         return data.mean(axis=1).astype(np.float32), int(sampling_rate)
     return _decode_ffmpeg(path, limits)
 

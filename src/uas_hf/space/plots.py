@@ -48,7 +48,15 @@ def pitch_track(array: np.ndarray, sampling_rate: int) -> tuple[np.ndarray, np.n
     except ImportError:
         return np.zeros(0), np.zeros(0)
     sound = parselmouth.Sound(array.astype(np.float64), sampling_frequency=sampling_rate)
-    pitch = sound.to_pitch_ac(time_step=_HOP_S, pitch_floor=_PITCH_FLOOR_HZ, pitch_ceiling=_PITCH_CEILING_HZ)
+    # Costlier octave jumps and a stricter voicing threshold than Praat's defaults: fewer spurious octave errors in
+    # the drawn contour when speech sits over a background.
+    pitch = sound.to_pitch_ac(
+        time_step=_HOP_S,
+        pitch_floor=_PITCH_FLOOR_HZ,
+        pitch_ceiling=_PITCH_CEILING_HZ,
+        voicing_threshold=0.5,
+        octave_jump_cost=0.6,
+    )
     f0 = pitch.selected_array["frequency"].astype(float)
     f0[f0 <= 0] = np.nan
     return pitch.xs(), f0
