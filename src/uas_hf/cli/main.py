@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "qa": "uas_hf.cli.qa",
     "convert": "uas_hf.cli.convert",
     "annotate": "uas_hf.cli.annotate",
+    "eval": "uas_hf.cli.eval",
     "score": "uas_hf.cli.score",
     "push": "uas_hf.cli.push",
     "train": "uas_hf.cli.train",
