@@ -245,7 +245,8 @@ def uas_record_dict(row: dict) -> dict:
     if row["has_speech"]:
         parts = [f"{row['speaking_rate'].capitalize()} pace (about {row['speaking_rate_wpm']:.0f} words per minute)"]
         if row["pitch"] is not None:
-            parts.append(f"{row['pitch']} pitch (about {row['pitch_hz']:.0f} Hz)")
+            # the class is relative to adult voices of the speaker's gender (see PITCH_THRESHOLDS_HZ)
+            parts.append(f"{row['pitch']} pitch for a {row['gender'].lower()} voice (about {row['pitch_hz']:.0f} Hz)")
         parts.append(f"{row['loudness']} volume")
         prosody = ", ".join(parts) + "."
         timbre = _timbre(row)

@@ -39,7 +39,7 @@ from ._voices import check_tools, festival_batch
 
 logger = get_logger(__name__)
 
-CORPUS_VERSION = "2"  # bump whenever the output for a given (size, seed) changes
+CORPUS_VERSION = "3"  # bump whenever the output for a given (size, seed) changes
 STAMP_FILE = ".uas_hf_corpus.json"
 INFO_FILE = "corpus_info.json"
 ATTRIBUTION_FILE = "ATTRIBUTION.md"
@@ -370,7 +370,8 @@ def _attribution(by_split: dict, info: dict) -> str:
         "## Sentences",
         "",
         "The sentence pool (`uas_hf/data/corpus/sentences.txt`) was written for uas_hf and is distributed with it "
-        "under Apache-2.0. Recorded speech uses the transcripts shipped in `asterisk-core-sounds-en`.",
+        "under Apache-2.0. Recorded speech uses the transcripts shipped in `asterisk-core-sounds-en` (CC-BY-SA-3.0, "
+        "Allison Smith / Digium, Inc.).",
         "",
         "## Recordings (file families)",
         "",
