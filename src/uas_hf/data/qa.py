@@ -33,10 +33,11 @@ from ..schema import (
     GENDER_VALUES,
     UASError,
     UASRecord,
+    render_targeted,
     to_canonical_json,
 )
 from ..schema.parsing import load_json_array
-from ..schema.rendering import _TARGETED, EMOTION_ADJECTIVES
+from ..schema.rendering import EMOTION_ADJECTIVES
 from ..utils.logging import get_logger
 
 
@@ -105,14 +106,24 @@ _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
+_WORDS_CACHE: dict[str, frozenset[str]] = {}
+_WORDS_CACHE_SIZE = 4096  # cleared when full: bounded memory, and repeated values (common in real data) stay cheap
+
+
 def _words(text: str) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    """Content words of ``text`` (lower case, 3+ letters, generic sound words removed), for similarity checks."""
+    words = _WORDS_CACHE.get(text)
+    if words is None:
+        if len(_WORDS_CACHE) >= _WORDS_CACHE_SIZE:
+            _WORDS_CACHE.clear()
+        words = _WORDS_CACHE[text] = frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    return words
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
-    if not a or not b:
-        return False
-    return len(a & b) / len(a | b) > MAX_SIMILARITY - 1e-9
+    """Word-set Jaccard similarity of at least `MAX_SIMILARITY` (disjoint sets, the common case, exit early)."""
+    shared = len(a & b)
+    return shared > 0 and shared >= MAX_SIMILARITY * len(a | b)
 
 
 _YES_NO_WORD = {_YES: re.compile(r"\byes\b", re.I), _NO: re.compile(r"\bno\b", re.I)}
@@ -220,13 +231,15 @@ class _Pool:
                 continue
             if words is None:
                 words = entry[2] = _words(value)
-            if any(_similar(words, other) for other in avoid):
-                continue
-            out.append((value, words))
-            avoid.append(words)
-            avoid_folded.add(folded)
-            if len(out) == k:
-                break
+            for other in avoid:
+                if _similar(words, other):
+                    break
+            else:
+                out.append((value, words))
+                avoid.append(words)
+                avoid_folded.add(folded)
+                if len(out) == k:
+                    break
         return out
 
 
@@ -410,7 +423,7 @@ class UASQAGenerator:
 
     # -- builders: each returns (question, options, answer) or None when this type cannot be asked fairly ------------
     def _direct(self, name: str, record: UASRecord, rng: RecordRNG, ctx: _Context):
-        return rng.choice(_DIRECT[name]), [], _TARGETED[name](record)  # = render_targeted, minus its checks
+        return rng.choice(_DIRECT[name]), [], render_targeted(record, name)
 
     def _options(self, rng: RecordRNG, correct: str, distractors: list[str]) -> tuple[list[str], str]:
         options = list(distractors)
