@@ -97,7 +97,8 @@ def test_model_card_round_trips_and_model_index_matches_results_file(tmp_path, m
     assert "| stage1 | uas-corpus | uas | train | 300 |" in text
     assert "| `learning_rate` | 0.0005 | 0.0001 |" in text
     assert (
-        "- transformers 5.23.0" in text and f"| MMSU |  |  | official | {result['overall']} | {result['n']} |" in text
+        "- transformers 5.23.0" in text
+        and f"| MMSU |  |  | official | Accuracy | {result['overall']} | {result['n']} |" in text
     )
     assert "## Intended use" in text and "## Out-of-scope uses and limitations" in text
 
@@ -142,7 +143,7 @@ def test_evaluation_file_errors_name_the_problem(tmp_path):
         {"overall": 0.5, "n": 4, "breakdown": {"speech": {"accuracy": 0.25, "n": 2}}}, default_name="uas_schema"
     )
     assert flat.dataset_type == "uas_schema" and flat.breakdown == [
-        {"name": "speech", "value": 0.25, "n": 2, "field": None}
+        {"name": "speech", "value": 0.25, "n": 2, "field": None, "key": "speech"}
     ]
 
 
@@ -213,3 +214,85 @@ def test_template_path_rejects_paths():
         template_path("../pyproject.toml")
     with pytest.raises(FileNotFoundError, match="not found"):
         template_path("nope.md.jinja")
+
+
+def _as_tuples(entries):
+    return sorted(
+        (
+            e.task_type,
+            e.task_name,
+            e.dataset_type,
+            e.dataset_split,
+            e.metric_type,
+            e.metric_name,
+            e.metric_value,
+            e.metric_config,
+        )
+        for e in entries
+    )
+
+
+@pytest.mark.parametrize("benchmark", ["mmsu", "asr", "uas"])
+def test_card_model_index_equals_the_evaluation_runners(tmp_path, benchmark):
+    """The eval runner writes eval_results/*.json for `uas-hf push model` and its own model-index.yaml: the card
+    rendered from the files carries exactly the runner's entries."""
+    from uas_hf.evaluation.report import eval_results
+    from uas_hf.evaluation.runner import _eval_result_files
+
+    common = {
+        "benchmark": benchmark,
+        "model": {"name": "tiny"},
+        "dataset": {
+            "type": benchmark,
+            "name": benchmark.upper(),
+            "config": None,
+            "split": "test",
+            "revision": "abc123",
+        },
+    }
+    if benchmark == "mmsu":
+        scorings = {
+            s: score_mmsu(MMSU_RECORDS, ["B", "A", "B", "xyz", "B", "C", "B", "B"], scoring=s)
+            for s in ("official", "tencent")
+        }
+        results = {**common, "scorings": scorings}
+    elif benchmark == "asr":
+        asr = {"metric": "wer", "wer": 0.25, "cer": 0.125, "n": 4}
+        results = {
+            **common,
+            "metric": "wer",
+            "overall": 0.25,
+            "n": 4,
+            "unparseable": 0,
+            "breakdown": {"error_rate": {"wer": 0.25, "cer": 0.125}},
+            "asr": asr,
+        }
+    else:
+        uas = {
+            "valid_json_rate": 0.75,
+            "field_accuracy": {"gender": 0.5, "age": 0.25},
+            "events": {"discrete": {"f1": 0.4}, "continuous": {"f1": 0.6}},
+            "unparseable": 1,
+        }
+        breakdown = {
+            "field_accuracy": uas["field_accuracy"],
+            "events_f1": {"discrete": 0.4, "continuous": 0.6},
+            "transcription": {"wer": 0.3, "cer": 0.2},
+        }
+        results = {
+            **common,
+            "metric": "valid_json_rate",
+            "overall": 0.75,
+            "n": 4,
+            "unparseable": 1,
+            "uas": uas,
+            "transcription": {"wer": 0.3, "cer": 0.2},
+            "breakdown": breakdown,
+        }
+    files = []
+    for name, payload in _eval_result_files(results).items():
+        files.append(tmp_path / name)
+        files[-1].write_text(json.dumps(payload))
+    card = render_model_card(model_name="tiny", repo_id="me/tiny", evaluations=files)
+    card.save(tmp_path / "README.md")
+    assert _as_tuples(ModelCard.load(tmp_path / "README.md").data.eval_results) == _as_tuples(eval_results(results))

@@ -40,23 +40,44 @@ DEFAULT_LIMITATIONS = (
     "events (the fields human raters also find hardest, paper App. A).",
     "English only, clips up to 30 s; longer audio must be split.",
 )
-# `model-index` task of every UAS benchmark: multiple-choice questions answered from audio.
-EVAL_TASK_TYPE = "audio-text-to-text"
-EVAL_TASK_NAME = "Audio question answering"
+# `model-index` tasks, as `uas_hf.evaluation.report` names them (a card and the runner's model-index.yaml agree):
+# multiple-choice benchmarks by default, ASR and holistic UAS runs by benchmark name.
+MC_TASK = ("audio-text-to-text", "Audio question answering")
+EVAL_TASKS = {
+    "asr": ("automatic-speech-recognition", "Speech recognition (targeted prompt)"),
+    "uas": ("audio-text-to-text", "Holistic UAS description"),
+}
+METRIC_NAMES = {
+    "accuracy": "Accuracy",
+    "wer": "WER",
+    "cer": "CER",
+    "f1": "F1",
+    "valid_json_rate": "Valid UAS JSON rate",
+}
+# Breakdown fields whose every value is its own metric: field -> (metric type of a value, name of a value).
+_METRIC_BREAKDOWNS = {
+    "error_rate": (lambda k: k, lambda k: k.upper()),
+    "field_accuracy": (lambda k: "accuracy", lambda k: f"Field accuracy: {k}"),
+    "events_f1": (lambda k: "f1", lambda k: f"Event F1: {k}"),
+    "transcription": (lambda k: k, lambda k: f"Transcription {k.upper()} (holistic)"),
+}
 
 
 @dataclass
 class EvaluationFile:
     """One evaluation result file, as written by the evaluation runner / `uas-hf score`.
 
-    Required keys: ``overall`` (the accuracy, reported as stored) and ``n``. Optional: ``benchmark`` (else the file
-    name's stem), ``scoring``, ``unparseable``, ``breakdown`` (category -> number or ``{"accuracy"|"overall", "n"}``),
-    ``dataset`` (``{"type", "name", "config", "split", "revision"}`` to override the `model-index` dataset).
+    Required keys: ``overall`` (the headline value, reported as stored) and ``n``. Optional: ``metric`` (the headline's
+    metric type, defaults to ``"accuracy"``; ``"wer"``, ``"valid_json_rate"``, ...), ``benchmark`` (else the file
+    name's stem), ``scoring``, ``unparseable``, ``breakdown`` (``{field: {value: number}}`` as the scorers write it,
+    or flat ``{name: number | {"accuracy", "n"}}``), ``dataset`` (``{"type", "name", "config", "split",
+    "revision"}``, the `model-index` dataset).
     """
 
     benchmark: str
     overall: float
     n: int
+    metric: str = "accuracy"
     scoring: str | None = None
     unparseable: int | None = None
     breakdown: list[dict[str, Any]] = field(default_factory=list)
@@ -88,6 +109,7 @@ class EvaluationFile:
             benchmark=benchmark,
             overall=overall,
             n=n,
+            metric=str(obj.get("metric") or "accuracy"),
             scoring=obj.get("scoring"),
             unparseable=obj.get("unparseable"),
             breakdown=_breakdown_rows(obj.get("breakdown"), obj.get("breakdown_counts"), obj.get("native_breakdown")),
@@ -108,40 +130,40 @@ class EvaluationFile:
             raise ValueError(f"`{path}` is not valid JSON ({e.msg} at line {e.lineno}).") from e
         return cls.from_dict(obj, source=path.name, default_name=path.stem.split(".")[0])
 
+    @property
+    def metric_label(self) -> str:
+        return METRIC_NAMES.get(self.metric, self.metric.replace("_", " ").capitalize())
+
     def to_eval_results(self) -> list[EvalResult]:
-        """The `model-index` entries: the overall accuracy, then one per top-level breakdown category."""
+        """The `model-index` entries, named as `uas_hf.evaluation.report.eval_results` names them: the headline value,
+        then the benchmark's top-level breakdown (MC benchmarks), or every per-metric breakdown (ASR / UAS runs)."""
+        task_type, task_name = EVAL_TASKS.get(self.benchmark, MC_TASK)
         common = {
-            "task_type": EVAL_TASK_TYPE,
-            "task_name": EVAL_TASK_NAME,
+            "task_type": task_type,
+            "task_name": task_name,
             "dataset_type": self.dataset_type,
             "dataset_name": self.dataset_name,
             "dataset_config": self.dataset_config,
             "dataset_split": self.dataset_split,
             "dataset_revision": self.dataset_revision,
+            "metric_config": self.scoring,
         }
         scoring = f" ({self.scoring})" if self.scoring else ""
-        results = [
-            EvalResult(
-                metric_type="accuracy",
-                metric_value=self.overall,
-                metric_name=f"Accuracy{scoring}",
-                metric_config=self.scoring,
-                **common,
-            )
-        ]
+        entries = [(self.metric, self.overall, f"{self.metric_label}{scoring}")]
         # Only the first (the benchmark's own top-level) breakdown goes into the metadata; the card shows them all.
         top_field = self.breakdown[0]["field"] if self.breakdown else None
         for row in self.breakdown:
-            if row["field"] == top_field:
-                results.append(
-                    EvalResult(
-                        metric_type="accuracy",
-                        metric_value=row["value"],
-                        metric_name=f"Accuracy: {row['name']}{scoring}",
-                        metric_config=self.scoring,
-                        **common,
-                    )
-                )
+            if row["field"] in _METRIC_BREAKDOWNS:
+                metric_type, metric_name = (f(row["key"]) for f in _METRIC_BREAKDOWNS[row["field"]])
+                entries.append((metric_type, row["value"], metric_name))
+            elif row["field"] == top_field:
+                entries.append((self.metric, row["value"], f"{self.metric_label}: {row['name']}{scoring}"))
+        results, seen = [], set()
+        for metric_type, value, name in entries:
+            if (metric_type, value) in seen and name == METRIC_NAMES.get(metric_type):
+                continue  # an ASR headline WER repeated in its error_rate breakdown
+            seen.add((metric_type, value))
+            results.append(EvalResult(metric_type=metric_type, metric_value=value, metric_name=name, **common))
         return results
 
 
@@ -157,9 +179,11 @@ def _breakdown_rows(breakdown: Any, counts: Any = None, native: Any = None) -> l
     counts = counts if isinstance(counts, Mapping) else {}
     rows = []
 
-    def add(name, value, n, field_name):
+    def add(name, value, n, field_name, key):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            rows.append({"name": str(name), "value": value, "n": "" if n is None else n, "field": field_name})
+            rows.append(
+                {"name": str(name), "value": value, "n": "" if n is None else n, "field": field_name, "key": str(key)}
+            )
 
     fields = [f for f in (native or []) if f in breakdown] + [f for f in breakdown if f not in (native or [])]
     for key in fields:
@@ -167,11 +191,11 @@ def _breakdown_rows(breakdown: Any, counts: Any = None, native: Any = None) -> l
         if isinstance(value, Mapping) and not any(k in value for k in _SCORE_KEYS):
             for sub, fraction in value.items():
                 cell = counts.get(key, {}).get(sub, {}) if isinstance(counts.get(key), Mapping) else {}
-                add(f"{key}: {sub}", fraction, cell.get("n") if isinstance(cell, Mapping) else None, key)
+                add(f"{key}: {sub}", fraction, cell.get("n") if isinstance(cell, Mapping) else None, key, sub)
         elif isinstance(value, Mapping):
-            add(key, next(value[k] for k in _SCORE_KEYS if k in value), value.get("n"), None)
+            add(key, next(value[k] for k in _SCORE_KEYS if k in value), value.get("n"), None, key)
         else:
-            add(key, value, None, None)
+            add(key, value, None, None, key)
     return rows
 
 
