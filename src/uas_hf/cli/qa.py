@@ -57,7 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("input", metavar="IN.jsonl", help="lines with `id` and `uas`")
-    parser.add_argument("--out", required=True, metavar="OUT.jsonl", help="QA items, one per line")
+    parser.add_argument(
+        "--out", required=True, metavar="OUT.jsonl", default=argparse.SUPPRESS, help="QA items, one per line"
+    )
     parser.add_argument("--seed", type=int, default=0, help="output is deterministic for a seed")
     parser.add_argument(
         "--per-record", type=_per_record, default=3, metavar="K", help="questions per record, or 'all' fields"
@@ -65,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--types", nargs="+", choices=QA_TYPES, default=list(QA_TYPES), help="question types")
     parser.add_argument("--fields", nargs="+", choices=FIELDS, default=list(FIELDS), help="fields to ask about")
     parser.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="distinct distractors kept per field")
-    parser.add_argument("--skipped", metavar="FILE", help="also write skipped lines with their reason here")
+    parser.add_argument(
+        "--skipped", metavar="FILE", default=argparse.SUPPRESS, help="also write skipped lines with their reason here"
+    )
     parser.add_argument(
         "--max-line-bytes", type=int, default=MAX_LINE_BYTES, metavar="N", help="longer lines are skipped"
     )
@@ -90,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".partial")
-    progress = progress_default() if args.progress is None else args.progress
+    progress = getattr(args, "progress", None)
+    progress = progress_default() if progress is None else progress
     skipped: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     by_field: Counter[str] = Counter()
@@ -112,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.ExitStack() as stack:
             f = stack.enter_context(open(in_path, "rb"))
             out = stack.enter_context(open(partial, "w", encoding="utf-8"))
-            if args.skipped:
+            if getattr(args, "skipped", None):
                 skipped_out = stack.enter_context(open(args.skipped, "w", encoding="utf-8"))
             bar = stack.enter_context(open_progress(in_path.stat().st_size, "qa", progress))
             for line_number, raw, too_long, consumed in iter_raw_lines(f, args.max_line_bytes):

@@ -54,28 +54,29 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one ``--option`` per `ValidationConfig` field (help text from the field metadata)."""
     from ..schema import ValidationConfig
 
-    group = parser.add_argument_group("validation rules (ValidationConfig fields)")
+    group = parser.add_argument_group("validation rules (ValidationConfig fields; see its docstring for rationale)")
     for f in dataclasses.fields(ValidationConfig):
         flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "")
+        default = f.default
+        shown = " ".join(default) if isinstance(default, tuple) else default
+        # SUPPRESS: an option not given leaves the config (or --config file) value alone
+        common = {"dest": f"cfg_{f.name}", "default": argparse.SUPPRESS, "help": f"{f.metadata.get('help', '')} "}
+        common["help"] += f"(default: {shown if shown != '' else 'none'})"
         kind = str(f.type)
         if kind == "bool":
-            group.add_argument(
-                flag, dest=f"cfg_{f.name}", action=argparse.BooleanOptionalAction, default=None, help=help_text
-            )
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, **common)
         elif kind.startswith("tuple"):
-            group.add_argument(flag, dest=f"cfg_{f.name}", nargs="*", default=None, metavar="NAME", help=help_text)
+            group.add_argument(flag, nargs="*", metavar="NAME", **common)
         elif kind == "int":
-            group.add_argument(flag, dest=f"cfg_{f.name}", type=int, default=None, metavar="N", help=help_text)
+            group.add_argument(flag, type=int, metavar="N", **common)
         elif "float" in kind:
-            group.add_argument(
-                flag, dest=f"cfg_{f.name}", type=_none_or_float, default=None, metavar="X", help=help_text
-            )
+            group.add_argument(flag, type=_none_or_float, metavar="X", **common)
         else:
-            group.add_argument(flag, dest=f"cfg_{f.name}", default=None, help=help_text)
+            group.add_argument(flag, metavar="VALUE", **common)
     parser.add_argument(
         "--config",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="YAML or JSON file of ValidationConfig fields; command-line options override it",
     )
 
@@ -119,7 +120,7 @@ def add_progress_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
-        default=None,
+        default=argparse.SUPPRESS,
         help="show a progress bar (default: when stderr is a terminal)",
     )
 
@@ -231,7 +232,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "input", metavar="IN.jsonl", help="lines with `id`, `uas`, optional `transcription`, `duration`"
     )
-    parser.add_argument("--out-dir", required=True, metavar="DIR", help="where accepted/rejected/summary go")
+    parser.add_argument(
+        "--out-dir", required=True, metavar="DIR", default=argparse.SUPPRESS, help="where accepted/rejected/summary go"
+    )
     parser.add_argument(
         "--max-line-bytes", type=int, default=MAX_LINE_BYTES, metavar="N", help="longer lines are rejected"
     )
@@ -252,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     validator = UASValidator(config)
     out_dir.mkdir(parents=True, exist_ok=True)
-    progress = progress_default() if args.progress is None else args.progress
+    progress = getattr(args, "progress", None)
+    progress = progress_default() if progress is None else progress
 
     paths = {name: out_dir / f"{name}.jsonl" for name in ("accepted", "rejected")}
     partial = {name: p.with_suffix(".jsonl.partial") for name, p in paths.items()}
