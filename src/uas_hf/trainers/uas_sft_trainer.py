@@ -56,7 +56,7 @@ def load_model_and_processor(model: Any, processing_class: Any, args) -> tuple[A
     """Load ``model`` (a path / Hub id) and its processor when they are not already objects."""
     from transformers import AutoModelForCausalLM, AutoProcessor
 
-    import uas_hf  # noqa: F401 - registers UAS-Audio with the Auto classes
+    import uas_hf.models.uas_audio  # noqa: F401 - registers UAS-Audio with the Auto classes
 
     if isinstance(model, str):
         kwargs = dict(args.model_init_kwargs or {})
