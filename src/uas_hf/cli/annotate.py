@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the server's API key, if any"
     )
     run = p.add_argument_group("run")
-    run.add_argument("--batch-size", type=int, default=16)
+    run.add_argument("--batch-size", type=int, default=32)
     run.add_argument("--num-shards", type=int, default=None, help="default: $WORLD_SIZE, --num-proc or 1")
     run.add_argument("--shard-index", type=int, default=None, help="default: $RANK or 0")
     run.add_argument("--num-proc", type=int, default=1, help="local worker processes (one shard each)")

@@ -88,7 +88,7 @@ class AnnotateConfig:
             Stage-2 backend: `"rules"`, `"transformers"` or `"openai"`.
         synthesizer_kwargs (`dict`, *optional*):
             Arguments of the synthesizer.
-        batch_size (`int`, *optional*, defaults to 16):
+        batch_size (`int`, *optional*, defaults to 32):
             Inputs per Stage-1/2 call and per fsynced log write.
         num_shards (`int`, *optional*):
             Total shards; defaults to `$WORLD_SIZE` (torchrun / accelerate) or `num_proc`, else 1.
@@ -135,7 +135,7 @@ class AnnotateConfig:
     captioner_kwargs: dict[str, Any] = field(default_factory=dict)
     synthesizer: str = "rules"
     synthesizer_kwargs: dict[str, Any] = field(default_factory=dict)
-    batch_size: int = 16
+    batch_size: int = 32
     num_shards: int | None = None
     shard_index: int | None = None
     num_proc: int = 1

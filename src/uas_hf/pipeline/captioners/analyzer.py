@@ -69,6 +69,7 @@ _FRAME_S = 0.025
 _HOP_S = 0.010
 _SILERO_RATE = 16_000
 _SILERO_WINDOW = 512  # samples per silero-vad decision at 16 kHz (32 ms)
+_SPAN_MARGIN_S = 0.05  # analysed around the speech span so that pitch windows see whole onsets
 _FORMANT_RATE = 11_000  # Burg formant analysis up to 5.5 kHz needs twice that; resampling here is cheaper than Praat's
 _EPS = 1e-10
 
@@ -90,7 +91,7 @@ class AnalyzerConfig:
             Lowest F0 searched (Hz).
         pitch_ceiling (`float`, *optional*, defaults to 500.0):
             Highest F0 searched (Hz); covers children's voices.
-        vad_batch_size (`int`, *optional*, defaults to 16):
+        vad_batch_size (`int`, *optional*, defaults to 32):
             Clips run through silero-vad together (its per-window cost is mostly call overhead).
     """
 
@@ -100,7 +101,7 @@ class AnalyzerConfig:
     min_silence_s: float = 0.15
     pitch_floor: float = 60.0
     pitch_ceiling: float = 500.0
-    vad_batch_size: int = 16
+    vad_batch_size: int = 32
 
     def __post_init__(self):
         if self.vad not in ("auto", "silero", "energy"):
@@ -154,12 +155,13 @@ def _clean_segments(
 
 
 def _spectrum_stats(x: np.ndarray, sr: int) -> dict[str, float]:
-    """Centroid, tilt and flatness of the long-term average spectrum of ``x``."""
-    from scipy.signal import welch
-
-    nper = min(512, len(x))
-    freqs, psd = welch(x, fs=sr, nperseg=nper)
-    psd = psd + _EPS
+    """Centroid, tilt and flatness of the long-term average spectrum of ``x`` (Hann frames of 512, no overlap)."""
+    n = 512
+    if len(x) < n:
+        x = np.pad(x, (0, n - len(x)))
+    frames = x[: len(x) // n * n].reshape(-1, n) * np.hanning(n).astype(np.float32)
+    psd = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0) + _EPS
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
     centroid = float((freqs * psd).sum() / psd.sum())
     low = psd[(freqs > 50) & (freqs <= 1000)].sum()
     high = psd[(freqs > 1000) & (freqs <= 4000)].sum()
@@ -327,21 +329,30 @@ class AcousticAnalyzer:
         cfg = self.config
         duration = len(x) / sr
         levels = frame_levels(x, sr)
-        sound = parselmouth.Sound(x.astype(np.float64), sampling_frequency=sr)
-        pitch = sound.to_pitch_ac(time_step=_HOP_S, pitch_floor=cfg.pitch_floor, pitch_ceiling=cfg.pitch_ceiling)
-        f0_all = pitch.selected_array["frequency"]
-        strength_all = pitch.selected_array["strength"]
-        pitch_times = pitch.xs()
-        voiced_by_frame = np.zeros(len(levels), dtype=bool)
-        frame_idx = np.clip(np.round((pitch_times - _FRAME_S / 2) / _HOP_S).astype(int), 0, len(levels) - 1)
-        voiced_by_frame[frame_idx[f0_all > 0]] = True
 
+        def track(start: float, end: float):
+            # Praat analyses only [start, end): with silero-vad that is the speech span, not the whole clip.
+            i0, i1 = int(start * sr), int(end * sr)
+            sound = parselmouth.Sound(x[i0:i1].astype(np.float64), sampling_frequency=sr, start_time=i0 / sr)
+            pitch = sound.to_pitch_ac(time_step=_HOP_S, pitch_floor=cfg.pitch_floor, pitch_ceiling=cfg.pitch_ceiling)
+            return sound, pitch
+
+        sound = pitch = None
         if vad_probs is not None:
             speech = _segments_from_probs(vad_probs, cfg)
-        else:
+        else:  # the energy detector needs voicing over the whole clip
+            sound, pitch = track(0.0, duration)
+            f0_all, times = pitch.selected_array["frequency"], pitch.xs()
+            voiced_by_frame = np.zeros(len(levels), dtype=bool)
+            frame_idx = np.clip(np.round((times - _FRAME_S / 2) / _HOP_S).astype(int), 0, len(levels) - 1)
+            voiced_by_frame[frame_idx[f0_all > 0]] = True
             speech = _energy_segments(levels, voiced_by_frame, cfg)
         speech = [(s, min(e, duration)) for s, e in speech if s < duration]
         speech_time = float(sum(e - s for s, e in speech))
+        if speech and sound is None:
+            sound, pitch = track(
+                max(0.0, speech[0][0] - _SPAN_MARGIN_S), min(duration, speech[-1][1] + _SPAN_MARGIN_S)
+            )
 
         frame_t = np.arange(len(levels)) * _HOP_S + _FRAME_S / 2
         in_speech = np.zeros(len(levels), dtype=bool)
@@ -365,6 +376,8 @@ class AcousticAnalyzer:
         background_mask = ~near_speech
         m.update(self._background_and_events(x, sr, levels, background_mask, frame_t, in_speech))
         if speech:
+            f0_all, strength_all = pitch.selected_array["frequency"], pitch.selected_array["strength"]
+            pitch_times = pitch.xs()
             m.update(self._voice(x, sr, sound, pitch, f0_all, strength_all, pitch_times, speech, levels, in_speech))
             m.update(self._rate(sound, pitch_times, f0_all, speech, transcription))
             bg = m.get("background_level_dbfs")
@@ -412,7 +425,7 @@ class AcousticAnalyzer:
             jitter = shimmer = float("nan")
         out["jitter_local"] = _r(jitter, 4)
         out["shimmer_local"] = _r(shimmer, 4)
-        out.update(self._formants(x, sr, pitch_times[voiced]))
+        out.update(self._formants(sound, sr, pitch_times[voiced]))
         speech_samples = np.concatenate([x[int(s * sr) : int(e * sr)] for s, e in speech])
         spec = _spectrum_stats(speech_samples, sr)
         out["spectral_tilt_db"] = spec["tilt_db"]
@@ -433,13 +446,13 @@ class AcousticAnalyzer:
         keep &= f0 > 0
         return float(np.median(f0[keep])) if keep.sum() >= 5 else None
 
-    def _formants(self, x, sr, voiced_times):
+    def _formants(self, sound, sr, voiced_times):
         import parselmouth
 
-        y = resample(x, sr, _FORMANT_RATE)
-        formant = parselmouth.Sound(y.astype(np.float64), sampling_frequency=_FORMANT_RATE).to_formant_burg(
-            time_step=0.02, max_number_of_formants=5, maximum_formant=_FORMANT_RATE / 2
-        )
+        y = resample(sound.values[0].astype(np.float32), sr, _FORMANT_RATE)
+        formant = parselmouth.Sound(
+            y.astype(np.float64), sampling_frequency=_FORMANT_RATE, start_time=sound.xmin
+        ).to_formant_burg(time_step=0.02, max_number_of_formants=5, maximum_formant=_FORMANT_RATE / 2)
         out = {}
         times = voiced_times[:: max(1, len(voiced_times) // 60)]  # ~60 voiced frames give a stable median
         for k in (1, 2, 3):
