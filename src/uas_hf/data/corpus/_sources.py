@@ -22,7 +22,7 @@ from ._voices import CorpusBuildError
 logger = get_logger(__name__)
 
 CACHE_ENV = "UAS_HF_CACHE"
-PREP_VERSION = "1"  # bump when the preparation below changes (invalidates the prepared arrays)
+PREP_VERSION = "2"  # bump when the preparation below changes (invalidates the prepared arrays)
 MAX_BACKGROUND_S = 60.0  # longer background recordings are cut: a minute is plenty to draw stretches from
 _APT_TIMEOUT_S = 600
 
@@ -64,8 +64,16 @@ def _download(package: str, debs: Path) -> Path:
     return found[-1]
 
 
+def _members(package: str) -> list[str]:
+    paths = {f"usr/share/doc/{package}"} | {f.root for f in FAMILIES.values() if f.package == package}
+    if package == ASTERISK_TRANSCRIPTS[0]:
+        paths.add(os.path.dirname(ASTERISK_TRANSCRIPTS[1]))
+    return sorted(f"./{p}" for p in paths)
+
+
 def ensure_package(package: str, cache: Path) -> Path:
-    """Extract ``package`` into ``cache/pkgs/PACKAGE`` (downloading its .deb if needed); return that root."""
+    """Extract the parts of ``package`` the corpus uses into ``cache/pkgs/PACKAGE`` (downloading its .deb if
+    needed); return that root."""
     root = cache / "pkgs" / package
     stamp = root / ".uas_hf_extracted"
     if stamp.exists():
@@ -77,12 +85,17 @@ def ensure_package(package: str, cache: Path) -> Path:
     tmp = root.with_name(root.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    proc = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], capture_output=True, text=True)
-    if proc.returncode != 0:
+    # only the folders the corpus reads (+ the copyright): the game packages are mostly images and models
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as unpack:
+        proc = subprocess.run(
+            ["tar", "-x", "-C", str(tmp), *_members(package)], stdin=unpack.stdout, capture_output=True, text=True
+        )
+        unpack.stdout.close()
+    if proc.returncode != 0 or unpack.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise CorpusBuildError(
-            f"`dpkg-deb -x {deb}` failed for package `{package}`: {proc.stderr.strip()[-300:]}. "
-            f"Delete {deb} (it may be truncated) and build again."
+            f"Extracting package `{package}` from {deb} failed: {proc.stderr.strip()[-300:]}. "
+            f"Delete {deb} (it may be truncated or a different version) and build again."
         )
     (tmp / ".uas_hf_extracted").write_text(deb.name + "\n")
     shutil.rmtree(root, ignore_errors=True)

@@ -39,7 +39,7 @@ from ._voices import check_tools, festival_batch
 
 logger = get_logger(__name__)
 
-CORPUS_VERSION = "3"  # bump whenever the output for a given (size, seed) changes
+CORPUS_VERSION = "4"  # bump whenever the output for a given (size, seed) changes
 STAMP_FILE = ".uas_hf_corpus.json"
 INFO_FILE = "corpus_info.json"
 ATTRIBUTION_FILE = "ATTRIBUTION.md"
@@ -176,7 +176,7 @@ def build_corpus(
     """
     n = _check_args(size, seed, n_clips, num_workers)
     out = Path(out_dir)
-    key = {"corpus_version": CORPUS_VERSION, "size": size, "seed": seed, "n_clips": n}
+    key = {"corpus_version": CORPUS_VERSION, "prep_version": PREP_VERSION, "size": size, "seed": seed, "n_clips": n}
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.parent / f".{out.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent builds of one folder (parallel test sessions) take turns
