@@ -73,7 +73,7 @@ def test_ask_targeted_answers(client, analyzed, speech_text):
     answer, _ = client.predict(
         "gender", "Identify the speaker's emotion and gender in a concise format.", api_name="/ask"
     )
-    assert answer == "Male, Not determined (no offline measurement supports it)"
+    assert answer == "Not determined (no offline measurement supports it), Male"
     answer, _ = client.predict("discreteEvents", "", api_name="/ask")
     assert answer.count("Impulsive sound") == 2
     answer, _ = client.predict("transcription", "", api_name="/ask")

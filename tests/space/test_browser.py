@@ -76,6 +76,15 @@ def test_upload_analyze_and_audit_in_chromium(space, corpus_clip, bad_uploads):
             page.wait_for_timeout(300)  # let the figure finish painting
             page.screenshot(path=str(ARTIFACTS / "space_analyze.png"), full_page=True)
 
+            # Ask (targeted mode): a typed question gets a short answer.
+            page.get_by_role("tab", name="Ask").click()
+            page.get_by_label("…or type a question").fill("Identify the speaker's emotion and gender.")
+            page.get_by_role("button", name="Ask", exact=True).click()
+            sync_api.expect(page.locator("#uas-answer textarea")).to_have_value(
+                re.compile(r"Not determined .*, (Male|Female)$")
+            )
+            page.screenshot(path=str(ARTIFACTS / "space_ask.png"))
+
             # Audit one item: judge every field, save, see the Wilson table.
             page.get_by_role("tab", name="Audit").click()
             page.get_by_label("Annotator").fill("browser-test")

@@ -52,7 +52,7 @@ def test_load_clip_rejects_missing_and_nan(tmp_path):
 @pytest.mark.parametrize(
     ("question", "fields"),
     [
-        ("Identify the speaker's emotion and gender in a concise format.", ["gender", "emotion"]),
+        ("Identify the speaker's emotion and gender in a concise format.", ["emotion", "gender"]),
         ("What does the speaker say?", ["transcription"]),
         ("Is there background noise?", ["continuousEvents"]),
         ("How old is the speaker?", ["age"]),

@@ -47,17 +47,19 @@ _FIELD_KEYWORDS: dict[str, tuple[str, ...]] = {
 
 
 def match_fields(question: str) -> list[str]:
-    """UAS fields a free-text question asks about, in schema order.
+    """UAS fields a free-text question asks about, in the order the question names them (App. D: "emotion and
+    gender" is answered "Neutral, Male").
 
     >>> match_fields("Identify the speaker's emotion and gender in a concise format.")
-    ['gender', 'emotion']
+    ['emotion', 'gender']
     """
     text = question.lower()
-    found = []
+    positions = {}
     for name, stems in _FIELD_KEYWORDS.items():
-        if any(re.search(rf"\b{re.escape(stem)}", text) for stem in stems):
-            found.append(name)
-    return found
+        hits = [m.start() for stem in stems for m in [re.search(rf"\b{re.escape(stem)}", text)] if m]
+        if hits:
+            positions[name] = min(hits)
+    return sorted(positions, key=positions.__getitem__)
 
 
 @dataclass
