@@ -9,6 +9,7 @@ README lists; this `GeneratorBasedBuilder` is the in-package route, used directl
 >>> builder.download_and_prepare()  # doctest: +SKIP
 >>> builder.as_dataset()["train"][0]["question"]  # doctest: +SKIP
 'What is the speaker's gender?'
+
 ```
 
 Configs:
@@ -93,6 +94,7 @@ class UASBuilder(datasets.GeneratorBasedBuilder):
     >>> builder = UASBuilder(config_name="corpus", data_dir="corpus/")  # doctest: +SKIP
     >>> builder.download_and_prepare(); builder.as_dataset()["test"].features["audio"]  # doctest: +SKIP
     Audio(sampling_rate=None, decode=True, ...)
+
     ```
     """
 

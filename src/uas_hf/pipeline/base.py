@@ -38,6 +38,7 @@ class AudioSample:
     >>> sample = AudioSample("test/a.wav", np.zeros(16000, dtype=np.float32), 16000, "Hello there.")
     >>> sample.duration
     1.0
+
     ```
     """
 
@@ -89,6 +90,8 @@ class Captioner(abc.ABC):
     """
 
     name: str = "base"
+    #: Whether `Caption.measurements` is filled (what the rules synthesizer needs); only the offline analyzer's is.
+    provides_measurements: bool = False
 
     @abc.abstractmethod
     def caption(self, samples: list[AudioSample]) -> list[Caption | BackendError]:

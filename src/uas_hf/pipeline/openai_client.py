@@ -93,6 +93,7 @@ class OpenAIChatClient:
     >>> client = OpenAIChatClient(OpenAIClientConfig("http://127.0.0.1:9", "m", max_retries=0, timeout_s=0.5))
     >>> client.complete_many([[{"role": "user", "content": "hi"}]])[0].code
     'backend.connection'
+
     ```
     """
 

@@ -30,6 +30,7 @@ def synthesis_prompt(caption: str, transcription: str | None) -> str:
     ```python
     >>> "verbatim" in synthesis_prompt("A man speaks calmly.", "Hello.")
     True
+
     ```
     """
     from ..schema import AGE_VALUES, EMOTION_VALUES, GENDER_VALUES

@@ -126,6 +126,7 @@ class AnnotateConfig:
     >>> summary = annotate(AnnotateConfig("corpus/", "out/"), qa_generator=generate_qa)  # doctest: +SKIP
     >>> summary["accepted"] + summary["rejected"] == summary["inputs"]  # doctest: +SKIP
     True
+
     ```
     """
 
@@ -158,7 +159,7 @@ class AnnotateConfig:
     overwrite: bool = False
 
     def __post_init__(self):
-        from .captioners import CAPTIONERS
+        from .captioners import CAPTIONERS, captioner_class
         from .synthesizers import SYNTHESIZERS, synthesizer_class
 
         self.source = str(Path(self.source).resolve())
@@ -167,7 +168,10 @@ class AnnotateConfig:
             raise ValueError(f"`captioner` must be one of {sorted(CAPTIONERS)}; got {self.captioner!r}.")
         if self.synthesizer not in SYNTHESIZERS:
             raise ValueError(f"`synthesizer` must be one of {sorted(SYNTHESIZERS)}; got {self.synthesizer!r}.")
-        if synthesizer_class(self.synthesizer).requires_measurements and self.captioner != "analyzer":
+        if (
+            synthesizer_class(self.synthesizer).requires_measurements
+            and not captioner_class(self.captioner).provides_measurements
+        ):
             raise ValueError(
                 f"`synthesizer='{self.synthesizer}'` maps the offline analyzer's measurements, which the "
                 f"`{self.captioner}` captioner does not produce. Use `--captioner analyzer`, or an LLM synthesizer "
@@ -688,6 +692,8 @@ def merge(
 
     out = Path(config.output_dir)
     work = out / WORK_DIR
+    if config.qa and qa_generator is None:
+        logger.warning("no `qa_generator` given: the `qa` config is not written")
     done = shards_done(config)
     if done is None:
         logger.info("not merging yet: some shards are unfinished")
@@ -929,8 +935,6 @@ def annotate(
             pool.starmap(_shard_worker, [(payload, i) for i in range(config.num_shards)])
     else:
         run_shard(config, config.shard_index)
-    if config.qa and qa_generator is None:
-        logger.warning("no `qa_generator` given: the `qa` config is not written")
     if not config.merge:
         return None
     return merge(config, qa_generator, wall_seconds=time.perf_counter() - started)

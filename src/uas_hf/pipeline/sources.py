@@ -342,6 +342,7 @@ def open_source(
     >>> src = open_source("corpus/")  # doctest: +SKIP
     >>> next(iter(src)).id  # doctest: +SKIP
     'train/000001.wav'
+
     ```
     """
     path = Path(source)

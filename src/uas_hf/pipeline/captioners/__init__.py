@@ -34,6 +34,7 @@ def build_captioner(name: str = "analyzer", **kwargs):
     ```python
     >>> build_captioner("analyzer", vad="energy").name
     'analyzer'
+
     ```
     """
     return captioner_class(name)(**kwargs)

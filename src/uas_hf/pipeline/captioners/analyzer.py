@@ -274,6 +274,7 @@ class AcousticAnalyzer:
     >>> m = analyzer.analyze([tone], 16000)[0]
     >>> m["duration_s"]
     1.0
+
     ```
     """
 
@@ -711,10 +712,12 @@ class AcousticAnalyzerCaptioner(Captioner):
     >>> sample = AudioSample("x", np.zeros(16000, dtype=np.float32), 16000, None)
     >>> captioner.caption([sample])[0].measurements["has_speech"]
     False
+
     ```
     """
 
     name = "analyzer"
+    provides_measurements = True
 
     def __init__(self, config: AnalyzerConfig | None = None, **kwargs):
         self.analyzer = AcousticAnalyzer(config or AnalyzerConfig(**kwargs))

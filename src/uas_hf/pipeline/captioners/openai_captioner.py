@@ -24,6 +24,7 @@ class OpenAICaptioner(Captioner):
 
     ```python
     >>> captioner = OpenAICaptioner("http://127.0.0.1:8000/v1", "Qwen/Qwen2-Audio-7B-Instruct")  # doctest: +SKIP
+
     ```
     """
 

@@ -45,6 +45,7 @@ class TransformersCaptioner(Captioner):
     >>> captioner = TransformersCaptioner("path/to/Qwen2-Audio-7B-Instruct")  # doctest: +SKIP
     >>> captioner.caption([sample])[0].text  # doctest: +SKIP
     'An adult man speaks calmly in a quiet room ...'
+
     ```
     """
 

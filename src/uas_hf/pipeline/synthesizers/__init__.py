@@ -33,6 +33,7 @@ def build_synthesizer(name: str = "rules", **kwargs):
     ```python
     >>> build_synthesizer("rules").name
     'rules'
+
     ```
     """
     return synthesizer_class(name)(**kwargs)

@@ -25,6 +25,7 @@ class TransformersSynthesizer(Synthesizer):
 
     ```python
     >>> synthesizer = TransformersSynthesizer("path/to/Qwen3-30B-A3B-Instruct")  # doctest: +SKIP
+
     ```
     """
 
@@ -85,6 +86,7 @@ class OpenAISynthesizer(Synthesizer):
 
     ```python
     >>> synthesizer = OpenAISynthesizer("http://127.0.0.1:8000/v1", "Qwen/Qwen3-30B-A3B-Instruct")  # doctest: +SKIP
+
     ```
     """
 

@@ -90,6 +90,7 @@ def measurements_to_uas(transcription: str | None, m: dict[str, Any]) -> dict[st
     >>> m = {"has_speech": False, "events": [], "background": None, "speech_segments": []}
     >>> measurements_to_uas(None, m)["nonLinguisticEvents"]["description"]
     'No speech; near silence.'
+
     ```
     """
     has_speech = transcription is not None
@@ -133,6 +134,7 @@ class RuleBasedSynthesizer(Synthesizer):
     >>> s = AudioSample("x", np.zeros(160, dtype=np.float32), 16000, None)
     >>> RuleBasedSynthesizer().synthesize([s], [Caption("...", m)])[0]["transcription"] is None
     True
+
     ```
     """
 
