@@ -107,12 +107,16 @@ class AnalyzerBackend:
     name = "analyzer"
 
     def __init__(self):
-        from ..pipeline.captioners.analyzer import AcousticAnalyzerCaptioner
-        from ..pipeline.synthesizers.rule_based import RuleBasedSynthesizer
-
-        self.captioner = AcousticAnalyzerCaptioner()
-        self.synthesizer = RuleBasedSynthesizer()
+        self._captioner = self._synthesizer = None
         self._lock = threading.Lock()  # the warm-up thread and requests share one analyzer
+
+    def _load(self) -> None:
+        # Built on first use (or by the warm-up thread): the VAD pulls in torch, which would delay the page by seconds.
+        if self._captioner is None:
+            from ..pipeline.captioners.analyzer import AcousticAnalyzerCaptioner
+            from ..pipeline.synthesizers.rule_based import RuleBasedSynthesizer
+
+            self._captioner, self._synthesizer = AcousticAnalyzerCaptioner(), RuleBasedSynthesizer()
 
     def warm_up(self) -> None:
         """Analyze one second of a synthetic vowel so the VAD model and Praat are loaded before the first upload."""
@@ -136,6 +140,7 @@ class AnalyzerBackend:
 
     def analyze(self, clip: Clip, transcript: str | None = None) -> Analysis:
         with self._lock:
+            self._load()
             return self._analyze(clip, transcript)
 
     def _analyze(self, clip: Clip, transcript: str | None) -> Analysis:
@@ -143,13 +148,13 @@ class AnalyzerBackend:
 
         transcript = (transcript or "").strip() or None
         sample = AudioSample(clip.clip_id, clip.array, clip.sampling_rate, transcript)
-        (caption,) = self.captioner.caption([sample])
+        (caption,) = self._captioner.caption([sample])
         if isinstance(caption, BackendError):
             raise RuntimeError(f"the analyzer failed on this clip: {caption.message}")
         measurements = caption.measurements or {}
         if transcript is None and measurements.get("has_speech"):
             sample.transcription = UNTRANSCRIBED  # speech is present: keep the paralinguistic fields
-        (raw,) = self.synthesizer.synthesize([sample], [caption])
+        (raw,) = self._synthesizer.synthesize([sample], [caption])
         if isinstance(raw, BackendError):
             raise RuntimeError(f"the synthesizer failed on this clip: {raw.message}")
         uas, _ = _normalize(raw)
