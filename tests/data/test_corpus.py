@@ -62,8 +62,8 @@ def test_every_split_has_several_recordings_per_class_and_hundreds_of_sentences(
             recs = assignment.recordings[split][cls.name]
             assert len({r.id for r in recs}) >= 2, f"{split} has {len(recs)} recordings of {cls.name}"
         assert len(assignment.sentences[split]) >= 80
-        genders = {v for v, s in assignment.variants.items() if s == split}
-        assert len(genders) >= 5, f"{split} has only espeak-ng variants {genders}"
+        variants = {v for v, s in assignment.variants.items() if s == split}
+        assert len(variants) >= 5, f"{split} has only espeak-ng variants {variants}"
 
 
 def test_every_split_has_both_genders_speech_and_no_speech(rows):

@@ -36,6 +36,7 @@ SIZES = {"small": 150, "default": 2400}
 MIN_CLIPS = 15  # every split needs one clip of each type so that all splits have the same column types
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 HOLDOUT_FRACTION = 0.22  # share of voice groups (per gender) held out for validation and for test, each
+RECORDING_HOLDOUT_FRACTION = 0.2  # share of a class's recordings held out for validation and for test, each
 CLIP_TYPES = {  # clip type -> (share, has speech, has background, has events)
     "speech_clean": (0.15, True, False, False),
     "speech_bg": (0.30, True, True, False),
@@ -143,7 +144,7 @@ def assign_splits(sentences: list[tuple[str, str]], allison_prompts: dict[str, s
         )
         if len(recs) < 3:
             raise ValueError(f"class {cls.name!r} has {len(recs)} recordings; every split needs its own (>= 3).")
-        n_hold = _holdout_counts(len(recs), 0.2, 2 if len(recs) >= 6 else 1)
+        n_hold = _holdout_counts(len(recs), RECORDING_HOLDOUT_FRACTION, 2 if len(recs) >= 6 else 1)
         order = np.random.default_rng([SPLIT_SEED, 3, class_index]).permutation(len(recs))
         for rank, i in enumerate(order):
             split = "validation" if rank < n_hold else "test" if rank < 2 * n_hold else "train"
