@@ -387,3 +387,16 @@ def test_prompt_templates():
     with pytest.raises(ValueError, match="takes no fields"):
         get_prompt_template("asr", "Transcribe {question}")
     assert {t for name, t in PROMPT_TEMPLATES.items() if "mmsu" in t.benchmarks} >= {PROMPT_TEMPLATES["mmsu-official"]}
+
+
+def test_generation_that_keeps_failing_stops_the_run(model_dir, bench_root, tmp_path, monkeypatch):
+    import uas_hf.evaluation.runner as runner
+
+    def broken(path):
+        raise RuntimeError("no audio backend")
+
+    monkeypatch.setattr(runner, "_load_clip", broken)
+    with pytest.raises(RuntimeError, match="generation failed for 8 items in a row .*no audio backend"):
+        run_evaluation(_config(model_dir, "mmsu", bench_root / "mmsu", tmp_path, batch_size=2))
+    assert not (tmp_path / "results.json").exists()
+    assert all("error" in row for row in read_prediction_logs(tmp_path / "predictions").values())

@@ -85,6 +85,8 @@ RUN_FILE = "run.json"
 # Generation budgets: a lettered answer plus a short explanation; a sentence; a full UAS record (~150-400 tokens).
 DEFAULT_MAX_NEW_TOKENS = {"mmsu": 128, "mmau": 128, "mmar": 128, "asr": 256, "uas": 512}
 SCORINGS = ("official", "tencent")
+# Items failing one after another before the run stops (one broken clip is logged and skipped, a broken model is not).
+MAX_FAILURES_IN_A_ROW = 8
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 LANGUAGES = ("en", "zh", "basic")
 # Tencent's UAS model wrapper deletes <think> tags before MMSU scoring (benchmarks.md §1.5); nothing else does.
@@ -265,6 +267,11 @@ class ChoiceTask(EvalTask):
     """MMSU / MMAU / MMAR: multiple choice, scored with the official and the Tencent scorer."""
 
     def __init__(self, benchmark: Benchmark, template: PromptTemplate):
+        if benchmark.data.get("embedded_audio"):
+            raise InvalidFileError(
+                f"{benchmark.data['path']}: the runner reads audio files, and these parquet shards embed the audio. "
+                "Use the JSONL release with its audio/ folder (or write the audio column out as files)."
+            )
         self.benchmark = benchmark.name
         self.bench = benchmark
         self.template = template
@@ -789,6 +796,7 @@ class _Generator:
         self.pad_id = pad if pad is not None else next(iter(self.eos_ids), None)
         # Fast tokenizers must not be used by two threads at once (padding settings are shared state).
         self.tokenizer_lock = threading.Lock()
+        self.failures_in_a_row = 0
 
     def prepare(self, items: Sequence[EvalItem]) -> tuple[Sequence[EvalItem], Any]:
         """Decode the clips and build the model inputs; returns the exception instead of raising it."""
@@ -835,6 +843,16 @@ class _Generator:
                 "batch of %d failed (%s: %s); retrying its items one by one", len(items), type(e).__name__, e
             )
             return [row for item in items for row in self.generate(self.prepare([item]))]
+
+    def check_failures(self, rows: Sequence[Mapping[str, Any]], batch_size: int) -> None:
+        """Stop when generation keeps failing: a broken model or setup, not one bad clip."""
+        for row in rows:
+            self.failures_in_a_row = self.failures_in_a_row + 1 if "error" in row else 0
+        if self.failures_in_a_row >= max(MAX_FAILURES_IN_A_ROW, 2 * batch_size):
+            raise RuntimeError(
+                f"generation failed for {self.failures_in_a_row} items in a row (last: {rows[-1]['error']}); fix the "
+                "cause and re-run: finished items are kept, failed ones are retried."
+            )
 
     def _generate(self, items: Sequence[EvalItem], inputs) -> list[dict[str, Any]]:
         import torch
@@ -977,6 +995,8 @@ def run_evaluation(config: EvalConfig, *, model=None, processor=None) -> dict[st
     >>> cfg = EvalConfig(model="tiny", benchmark="mmar", data="MMAR/", output_dir="out", limit=8)  # doctest: +SKIP
     >>> run_evaluation(cfg)["scorings"]["tencent"]["overall"]  # doctest: +SKIP
     """
+    if (model is None) != (processor is None):
+        raise ValueError("Pass both `model` and `processor`, or neither (then they are loaded from `config.model`).")
     started = time.perf_counter()
     task = load_task(config)  # typed data errors before anything is written
     out = Path(config.output_dir)
@@ -1075,6 +1095,7 @@ def _generate_all(config, todo, model, processor, log_path: Path, n_mine: int) -
                 log.flush()
                 os.fsync(log.fileno())
                 bar.update(len(rows))
+                generator.check_failures(rows, config.batch_size)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
