@@ -9,6 +9,7 @@ All of them are rendered from the `results.json` dict the runner writes, so they
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,14 @@ PUBLISHED_MMSU = {
     "Step-Audio2": (42.9, 73.2),
     "UAS-Audio (paper)": (55.7, 77.4),
 }
+# Label offsets (points) that keep the four close reference labels apart.
+_LABEL_OFFSETS = {
+    "Kimi-Audio": (6, -2),
+    "Qwen2.5-Omni": (-8, 6),
+    "Step-Audio2": (-6, -12),
+    "UAS-Audio (paper)": (-10, 7),
+}
+AXIS_MARGIN = 8  # percentage points around the outermost point
 
 
 def _number(value: Any) -> bool:
@@ -240,10 +249,24 @@ def plot_perception_vs_reasoning(results: Mapping[str, Any], path: str | os.Path
     labels = pr["labels"]
     fig = Figure(figsize=(5.2, 4.4), dpi=120)
     ax = fig.add_subplot()
+    points: list[tuple[float, float]] = []
     if results["benchmark"] == "mmsu":
         for name, (x, y) in PUBLISHED_MMSU.items():
             ax.scatter([x], [y], s=50, color="0.6", zorder=2)
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8, color="0.35")
+            ax.annotate(
+                name, (x, y), textcoords="offset points", xytext=_LABEL_OFFSETS[name], fontsize=7, color="0.35"
+            )
+            points.append((x, y))
+        ax.text(
+            0.99,
+            0.01,
+            "grey: published, Tencent pipeline (paper Table 1)",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.45",
+        )
     markers = {"official": ("o", "tab:red"), "tencent": ("*", "tab:blue")}
     plotted = 0
     for scoring in results.get("scorings", {}):
@@ -263,10 +286,23 @@ def plot_perception_vs_reasoning(results: Mapping[str, Any], path: str | os.Path
             color=color,
         )
         plotted += 1
+        points.append((100 * x, 100 * y))
     if not plotted:
-        ax.text(50, 50, "no scorable items in one of the groups", ha="center", va="center", fontsize=9, color="0.4")
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
+        ax.text(
+            0.5,
+            0.5,
+            "no scorable items in one of the groups",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="0.4",
+            transform=ax.transAxes,
+        )
+    for axis, values in ((ax.set_xlim, [p[0] for p in points]), (ax.set_ylim, [p[1] for p in points])):
+        # Zoom on the points (as Fig. 1b) in steps of 10, within 0-100.
+        low = max(0, 10 * math.floor((min(values, default=0) - AXIS_MARGIN) / 10))
+        high = min(100, 10 * math.ceil((max(values, default=100) + AXIS_MARGIN) / 10))
+        axis(low, high)
     ax.set_xlabel(f"{labels[0]} accuracy (%)")
     ax.set_ylabel(f"{labels[1]} accuracy (%)")
     ax.set_title(f"{results['benchmark'].upper()}: {labels[1]} vs. {labels[0]}", fontsize=10)
