@@ -8,7 +8,7 @@ runs as soon as transformers' Auto classes are imported (at once if they already
 
 import importlib
 import importlib.abc
-import importlib.machinery
+import importlib.util
 import logging
 import sys
 
@@ -74,7 +74,7 @@ class _TransformersAutoHook(importlib.abc.MetaPathFinder):
             return None
         if self in sys.meta_path:
             sys.meta_path.remove(self)  # one shot
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        spec = importlib.util.find_spec(fullname)  # whichever finder would have served it, now that we are out
         if spec is not None and spec.loader is not None:
             spec.loader = _RegisterAfterExec(spec.loader)
         return spec

@@ -312,7 +312,7 @@ class UASAudioProcessor(ProcessorMixin):
             frames.append(n_frames)
         max_frames = max(f.shape[-1] for f in features)
         batch = np.zeros((len(features), features[0].shape[0], max_frames), dtype=np.float32)
-        mask = np.zeros((len(features), max_frames), dtype=np.int32)
+        mask = np.zeros((len(features), max_frames), dtype=np.int64)
         for i, (feature, n_frames) in enumerate(zip(features, frames)):
             batch[i, :, : feature.shape[-1]] = feature
             mask[i, :n_frames] = 1

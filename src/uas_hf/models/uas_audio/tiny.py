@@ -212,12 +212,11 @@ def tiny_uas_audio_config(
     from .configuration_uas_audio import UASAudioConfig
 
     tokenizer = tokenizer if tokenizer is not None else train_tokenizer()
-    vocab_size = vocab_size or len(tokenizer)
-    text_overrides = {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id}
-    text_overrides.update(text_config_overrides or {})
+    text_overrides = {"vocab_size": vocab_size or len(tokenizer), "pad_token_id": tokenizer.pad_token_id}
+    text_overrides.update(eos_token_id=tokenizer.eos_token_id, **(text_config_overrides or {}))
     return UASAudioConfig(
         audio_config=tiny_audio_config(encoder, **(audio_config_overrides or {})),
-        text_config=tiny_text_config(text, vocab_size=vocab_size, **text_overrides),
+        text_config=tiny_text_config(text, **text_overrides),
         audio_token_id=tokenizer.convert_tokens_to_ids(tokenizer.audio_token),
         projector_type=projector_type,
         downsample_factor=downsample_factor,
@@ -296,7 +295,13 @@ def build_tiny_uas_audio(
     return model, build_processor_for_config(config, tokenizer)
 
 
-def build_tiny_qwen2_audio(*, seed: int = 0, tokenizer=None, text_config_overrides: dict | None = None):
+def build_tiny_qwen2_audio(
+    *,
+    seed: int = 0,
+    tokenizer=None,
+    audio_config_overrides: dict | None = None,
+    text_config_overrides: dict | None = None,
+):
     """A random tiny transformers `Qwen2AudioForConditionalGeneration` and its `Qwen2AudioProcessor` (5-s windows).
 
     The reference for the Qwen2-Audio conversion and for `benchmarks/bench_model.py`.
@@ -305,12 +310,11 @@ def build_tiny_qwen2_audio(*, seed: int = 0, tokenizer=None, text_config_overrid
     from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
 
     tokenizer = tokenizer if tokenizer is not None else train_tokenizer()
-    text_overrides = {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id}
+    text_overrides = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id}
+    text_overrides.update(eos_token_id=tokenizer.eos_token_id, **(text_config_overrides or {}))
     config = Qwen2AudioConfig(
-        audio_config=tiny_audio_config("qwen2_audio").to_dict(),
-        text_config=tiny_text_config(
-            "qwen2", vocab_size=len(tokenizer), **{**text_overrides, **(text_config_overrides or {})}
-        ).to_dict(),
+        audio_config=tiny_audio_config("qwen2_audio", **(audio_config_overrides or {})).to_dict(),
+        text_config=tiny_text_config("qwen2", **text_overrides).to_dict(),
         audio_token_index=tokenizer.convert_tokens_to_ids(tokenizer.audio_token),
     )
     torch.manual_seed(seed)
