@@ -62,14 +62,23 @@ def test_padded_batch_carries_features_in_order(tiny):
     assert (batch["labels"][batch["attention_mask"] == 0] == IGNORE_INDEX).all()
 
 
-def test_packing_gives_the_same_loss_and_logits_as_padding(tiny):
-    model, processor = tiny
+@pytest.mark.parametrize("attention", ["sdpa", "sdpa_varlen"])
+def test_packing_gives_the_same_loss_and_logits_as_padding(tiny, attention):
+    """`sdpa`: block-diagonal mask from the position ids; `sdpa_varlen`: per-sample SDPA over `cu_seq_lens_q`."""
+    _, processor = tiny
+    model, _ = build_tiny_uas_audio()
+    if attention == "sdpa_varlen":
+        from uas_hf.trainers.varlen_attention import register_varlen_sdpa
+
+        model.set_attn_implementation(register_varlen_sdpa())
     examples = [example(1.0, "happy", 0), example(2.5, "a long answer about the voice", 1), TEXT_ONLY]
     examples.append(example(0.5, "sad", 2))
     padded = UASAudioCollator(processor)(examples)
     packed = UASAudioCollator(processor, packing=True)(examples)
+    encode = lambda ex: UASAudioCollator(processor).encode(ex)["input_ids"]  # noqa: E731
     assert "attention_mask" not in packed and packed["input_ids"].shape[0] == 1
     assert packed["use_cache"] is False
+    assert packed["cu_seq_lens_q"].tolist() == [0, *np.cumsum([len(s) for s in map(encode, examples)]).tolist()]
     # position ids restart at every sample; no sample is trained to predict the next one's first token
     starts = (packed["position_ids"][0] == 0).nonzero().flatten().tolist()
     assert len(starts) == len(examples)
@@ -172,3 +181,14 @@ def test_load_audio_accepts_paths_dicts_and_arrays(tmp_path):
     assert load_audio(clip, 16000) is not None
     with pytest.raises(TypeError, match="Cannot read audio"):
         load_audio(object(), 16000)
+
+
+def test_cu_seq_lens_cover_rows_and_tail_padding(tiny):
+    _, processor = tiny
+    examples = [example(1.0, "happy", i) for i in range(3)]
+    n = len(UASAudioCollator(processor).encode(examples[0])["input_ids"])
+    batch = UASAudioCollator(processor, packing=True, max_packed_length=2 * n + 5)(examples)
+    width = batch["input_ids"].shape[1]
+    assert width == 2 * n  # two rows: [n, n] and [n] + tail padding
+    assert batch["cu_seq_lens_q"].tolist() == [0, n, 2 * n, 3 * n, 4 * n]
+    assert batch["max_length_q"] == n

@@ -442,6 +442,17 @@ class UASAudioCollator:
             # transformers only derives the per-sample (block-diagonal) mask from `position_ids` when there is no
             # attention mask and no KV cache; a cache built in training (`use_cache=True`) would let samples leak
             batch["use_cache"] = False
+            # Flash-attention-style boundaries over the flattened batch (tail padding is a segment of its own):
+            # flash-attention's varlen kernels and `sdpa_varlen` attend within each sample without a dense mask
+            segments = []
+            for row in rows:
+                row_lengths = [len(samples[i]["input_ids"]) for i in row]
+                segments.extend(row_lengths)
+                if width > sum(row_lengths):
+                    segments.append(width - sum(row_lengths))
+            cu_seq_lens = torch.tensor([0, *segments]).cumsum(0).to(torch.int32)
+            batch["cu_seq_lens_q"] = batch["cu_seq_lens_k"] = cu_seq_lens
+            batch["max_length_q"] = batch["max_length_k"] = max(segments)
         else:
             batch["attention_mask"] = attention_mask
         with_audio = [samples[i] for i in order if "input_features" in samples[i]]

@@ -73,6 +73,9 @@ class UASSFTConfig(SFTConfig):
             processors).
         max_packed_length (`int`, *optional*):
             Token budget of a packed row; `None` packs each batch into one row.
+        packed_attention (`str`, *optional*, defaults to `"varlen"`):
+            With packing and an SDPA model, `"varlen"` switches the model to `sdpa_varlen` (SDPA per packed sample;
+            identical results, no dense block-diagonal mask); `"mask"` keeps SDPA with the mask.
         max_length (`int`, *optional*):
             Truncate samples to this many tokens; truncation never cuts audio placeholders (that is an error).
         assistant_only_loss (`bool`, *optional*, defaults to `True`):
@@ -149,6 +152,15 @@ class UASSFTConfig(SFTConfig):
         default=None,
         metadata={"help": "Token budget of one packed row; None packs each batch into a single row."},
     )
+    packed_attention: str = field(
+        default="varlen",
+        metadata={
+            "help": "How packed samples are kept apart when the model uses SDPA: 'varlen' runs SDPA per sample "
+            "(`sdpa_varlen`, cost sum L_i^2, like flash-attention's varlen kernels); 'mask' keeps SDPA with a dense "
+            "block-diagonal mask (cost L^2 per row). Flash-attention models use the collator's `cu_seq_lens_*` "
+            "either way."
+        },
+    )
     assistant_only_loss: bool = field(
         default=True,
         metadata={"help": "Compute the loss on assistant tokens only (never on prompts or audio placeholders)."},
@@ -200,6 +212,8 @@ class UASSFTConfig(SFTConfig):
                 f"`max_length`={self.max_length} exceeds `max_packed_length`={self.max_packed_length}, so a sample "
                 "may not fit in a packed row. Set `max_length <= max_packed_length`."
             )
+        if self.packed_attention not in ("varlen", "mask"):
+            raise ValueError(f"`packed_attention` must be 'varlen' or 'mask', got {self.packed_attention!r}.")
         if self.padding_free:
             raise ValueError(
                 "`padding_free=True` is TRL's text-only path and refuses audio processors; set `packing=True` "

@@ -14,6 +14,7 @@ from .checks import check_something_trains, first_examples, require_columns, tra
 from .peft_utils import check_peft_config
 from .stages import get_stage
 from .uas_sft_config import UASSFTConfig
+from .varlen_attention import register_varlen_sdpa
 
 
 logger = get_logger(__name__)
@@ -50,6 +51,11 @@ def apply_stage(model, stage: int | None, *, peft_config=None) -> None:
     from ..models.uas_audio import set_trainable_stage
 
     set_trainable_stage(model, stage)
+
+
+def _uses_sdpa(model) -> bool:
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    return getattr(config, "_attn_implementation", None) == "sdpa"
 
 
 def load_model_and_processor(model: Any, processing_class: Any, args) -> tuple[Any, Any]:
@@ -174,6 +180,10 @@ class UASSFTTrainer(SFTTrainer):
             # Placeholder / audio mismatches, too-long samples and template problems surface now, not at step 1
             for i, example in enumerate(first_examples(train_dataset, PREFLIGHT_EXAMPLES)):
                 data_collator.encode(example, i)
+
+        if args.packing and args.packed_attention == "varlen" and _uses_sdpa(model):
+            model.set_attn_implementation(register_varlen_sdpa())
+            logger.info("Packed samples attend through `sdpa_varlen` (per-sample SDPA, no block-diagonal mask)")
 
         if args.keep_audio_graph and keep_audio_graph_on_text_only(model) and args.ddp_find_unused_parameters is None:
             # Every trainable parameter now joins every step's graph: DDP can skip its unused-parameter search
