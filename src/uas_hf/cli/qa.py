@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--types", nargs="+", choices=QA_TYPES, default=list(QA_TYPES), help="question types")
     parser.add_argument("--fields", nargs="+", choices=FIELDS, default=list(FIELDS), help="fields to ask about")
-    parser.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="distinct distractors kept per field")
+    parser.add_argument(
+        "--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="earlier records kept to draw distractors from"
+    )
     parser.add_argument(
         "--skipped", metavar="FILE", default=argparse.SUPPRESS, help="also write skipped lines with their reason here"
     )

@@ -47,8 +47,8 @@ QA_TYPES: tuple[str, ...] = ("direct", "multiple_choice", "yes_no")
 LETTERS = "ABCD"
 MIN_OPTIONS, MAX_OPTIONS = 3, 4  # Fig. 7: "Provide 3-4 answer options"
 DEFAULT_POOL_SIZE = 512
-"""Distinct values kept per open field for distractors. Bounded so a stream of millions of records runs in constant
-memory; 512 is far more than the 3 distractors a question needs, so variety does not suffer."""
+"""Earlier records kept for open-field distractors. Bounded so a stream of millions of records runs in constant
+memory; 512 records give far more candidates than the 3 distractors a question needs."""
 MAX_OPTION_CHARS = 160  # longer texts (long transcriptions) make unreadable options; such fields get other types
 MAX_SIMILARITY = 0.5  # word-set Jaccard above which a distractor is too close to another option to be fair
 _DISTRACTOR_TRIES = 12  # random pool draws per question before giving up (bounds the work per record)
@@ -184,63 +184,80 @@ class RecordRNG:
         return pool[:k]
 
 
-class _Pool:
-    """A bounded, de-duplicated ring of values seen in earlier records (for distractors)."""
+class _RecentRecords:
+    """A ring of the last ``size`` records; distractors are drawn from them.
 
-    __slots__ = ("_cursor", "_entries", "_index", "_size")
+    Drawing records (not distinct values) makes a value's chance to be a distractor follow its frequency in the data,
+    as its chance to be a correct answer does - so "the rare option is the wrong one" is not learnable. Remembering a
+    record is O(1); memory is bounded by ``size``.
+    """
+
+    __slots__ = ("_cursor", "_records", "_size")
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: list[list] = []  # [value, folded, words or None (computed lazily)]
-        self._index: dict[str, int] = {}
+        self._records: list[UASRecord] = []
         self._cursor = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)
 
-    def add(self, value: str) -> None:
-        folded = value.casefold()
-        if folded in self._index:
-            return
-        entry = [value, folded, None]
-        if len(self._entries) < self._size:
-            self._index[folded] = len(self._entries)
-            self._entries.append(entry)
-            return
-        old = self._entries[self._cursor]
-        del self._index[old[1]]
-        self._entries[self._cursor] = entry
-        self._index[folded] = self._cursor
-        self._cursor = (self._cursor + 1) % self._size
+    def add(self, record: UASRecord) -> None:
+        if len(self._records) < self._size:
+            self._records.append(record)
+        else:
+            self._records[self._cursor] = record
+            self._cursor = (self._cursor + 1) % self._size
 
     def draw(
-        self, rng: RecordRNG, k: int, avoid: list[frozenset[str]], avoid_folded: set[str], max_chars: int
-    ) -> list[tuple[str, frozenset[str]]]:
-        """Up to ``k`` values unlike everything in ``avoid`` and each other (bounded number of random draws)."""
-        out: list[tuple[str, frozenset[str]]] = []
-        n = len(self._entries)
+        self,
+        rng: RecordRNG,
+        k: int,
+        getter: Callable[[UASRecord, Callable[[], float]], str | None],
+        avoid: list[frozenset[str]],
+        avoid_folded: set[str],
+    ) -> list[str]:
+        """Up to ``k`` values (``getter(record, random)``) unlike everything in ``avoid`` and each other; a bounded
+        number of random draws. ``avoid`` and ``avoid_folded`` are extended in place."""
+        out: list[str] = []
+        records = self._records
+        n = len(records)
         if n == 0:
             return out
-        avoid = list(avoid)
-        entries = self._entries
         random = rng.random
         for _ in range(_DISTRACTOR_TRIES):
-            entry = entries[int(random() * n)]
-            value, folded, words = entry
-            if folded in avoid_folded or len(value) > max_chars:
+            value = getter(records[int(random() * n)], random)
+            if value is None or len(value) > MAX_OPTION_CHARS:
                 continue
-            if words is None:
-                words = entry[2] = _words(value)
+            folded = value.casefold()
+            if folded in avoid_folded:
+                continue
+            words = _words(value)
             for other in avoid:
                 if _similar(words, other):
                     break
             else:
-                out.append((value, words))
+                out.append(value)
                 avoid.append(words)
                 avoid_folded.add(folded)
                 if len(out) == k:
                     break
         return out
+
+
+def _random_label(record: UASRecord, random: Callable[[], float]) -> str | None:
+    events = record.non_linguistic_events.events
+    return events[int(random() * len(events))].label if events else None
+
+
+_VALUE_GETTERS: dict[str, Callable[[UASRecord, Callable[[], float]], str | None]] = {
+    "transcription": lambda r, _: r.transcription,
+    "accent": lambda r, _: r.paralinguistics.accent,
+    "prosody": lambda r, _: r.paralinguistics.prosody,
+    "timbre": lambda r, _: r.paralinguistics.timbre,
+    "description": lambda r, _: r.non_linguistic_events.description,
+    "events": _random_label,
+}
 
 
 def _messages(question: str, answer: str) -> list[dict[str, Any]]:
@@ -263,7 +280,7 @@ class UASQAGenerator:
         fields (`Sequence[str]`, *optional*, defaults to `FIELDS`):
             Fields to ask about.
         pool_size (`int`, *optional*, defaults to `DEFAULT_POOL_SIZE`):
-            Distinct earlier values kept per open field for distractors.
+            Earlier records kept (a ring) to draw open-field distractors from.
 
     Paralinguistic questions are asked only for records with speech; gender has no multiple-choice form (two
     values cannot make 3-4 options). When no fair distractors exist yet (the first records of a stream), another
@@ -310,10 +327,7 @@ class UASQAGenerator:
         self.per_record = per_record
         self.types = types
         self.fields = fields
-        self._pools = {
-            name: _Pool(pool_size)
-            for name in ("transcription", "accent", "prosody", "timbre", "description", "events")
-        }
+        self._recent = _RecentRecords(pool_size)
         self._scene_fields = tuple(f for f in fields if f not in _PARALINGUISTIC_SET)
         self._type_orders = list(itertools.permutations(types))
         self._builders = {"direct": self._direct, "multiple_choice": self._multiple_choice, "yes_no": self._yes_no}
@@ -324,7 +338,7 @@ class UASQAGenerator:
         return RecordRNG(self.seed, source_id)
 
     def generate(self, source_id: str, record: UASRecord) -> list[dict[str, Any]]:
-        """QA items for one record; afterwards its open values join the distractor pools of later records."""
+        """QA items for one record; afterwards the record joins the distractor pool of later records."""
         if not isinstance(record, UASRecord):
             raise TypeError(
                 f"`record` must be a UASRecord; got {type(record).__name__}. Parse raw data with "
@@ -401,25 +415,7 @@ class UASQAGenerator:
         return True
 
     def _remember(self, record: UASRecord) -> None:
-        pools = self._pools
-        n = record.non_linguistic_events
-        if record.transcription is not None:
-            p = record.paralinguistics
-            if len(record.transcription) <= MAX_OPTION_CHARS:
-                pools["transcription"].add(record.transcription)
-            if p.accent is not None:
-                pools["accent"].add(p.accent)
-            if p.prosody is not None:
-                pools["prosody"].add(p.prosody)
-            if p.timbre is not None:
-                pools["timbre"].add(p.timbre)
-        if n.description is not None:
-            pools["description"].add(n.description)
-        add = pools["events"].add
-        for e in n.discrete_events:
-            add(e.label)
-        for e in n.continuous_events:
-            add(e.label)
+        self._recent.add(record)
 
     # -- builders: each returns (question, options, answer) or None when this type cannot be asked fairly ------------
     def _direct(self, name: str, record: UASRecord, rng: RecordRNG, ctx: _Context):
@@ -449,17 +445,16 @@ class UASQAGenerator:
             if not events:
                 return None
             correct = rng.choice(events).label
-            found = self._pools["events"].draw(
-                rng, n_options - 1, [ctx.scene_words], set(ctx.labels_folded), MAX_OPTION_CHARS
+            distractors = self._recent.draw(
+                rng, n_options - 1, _VALUE_GETTERS["events"], [ctx.scene_words], set(ctx.labels_folded)
             )
-            distractors = [v for v, _ in found]
         else:
             correct = record.transcription if name == "transcription" else ctx.text(name)
             if correct is None or len(correct) > MAX_OPTION_CHARS:
                 return None
-            pool = self._pools[name]
-            found = pool.draw(rng, n_options - 1, [_words(correct)], {correct.casefold()}, MAX_OPTION_CHARS)
-            distractors = [v for v, _ in found]
+            distractors = self._recent.draw(
+                rng, n_options - 1, _VALUE_GETTERS[name], [_words(correct)], {correct.casefold()}
+            )
         if len(distractors) < MIN_OPTIONS - 1:
             return None
         options, answer = self._options(rng, correct, distractors)
@@ -481,10 +476,14 @@ class UASQAGenerator:
                 if len(record.transcription) <= MAX_OPTION_CHARS and rng.random() < 0.5:
                     return f'Does the speaker say: "{record.transcription}"?', [], _YES
                 return "Is there human speech in this audio?", [], _YES
-            other = self._pools["transcription"].draw(
-                rng, 1, [_words(record.transcription)], {record.transcription.casefold()}, MAX_OPTION_CHARS
+            other = self._recent.draw(
+                rng,
+                1,
+                _VALUE_GETTERS["transcription"],
+                [_words(record.transcription)],
+                {record.transcription.casefold()},
             )
-            return (f'Does the speaker say: "{other[0][0]}"?', [], _NO) if other else None
+            return (f'Does the speaker say: "{other[0]}"?', [], _NO) if other else None
         if name == "age":
             value = p.age if want_yes else rng.choice([v for v in AGE_VALUES if v != p.age])
             return f"Is the speaker {_AGE_PHRASES[value]}?", [], _YES if want_yes else _NO
@@ -501,10 +500,10 @@ class UASQAGenerator:
             if want_yes:
                 value = own
             else:
-                other = self._pools[name].draw(rng, 1, [_words(own)], {own.casefold()}, MAX_OPTION_CHARS)
+                other = self._recent.draw(rng, 1, _VALUE_GETTERS[name], [_words(own)], {own.casefold()})
                 if not other:
                     return None
-                value = other[0][0]
+                value = other[0]
             if len(value) > MAX_OPTION_CHARS:
                 return None
             template = _YES_NO_OPEN[name]
@@ -524,9 +523,9 @@ class UASQAGenerator:
                 return f"Are there {kind} in this audio?", [], _YES
             return _HEAR[discrete].format(label=rng.choice(events).label), [], _YES
         if events or rng.random() < 0.5:
-            other = self._pools["events"].draw(rng, 1, [ctx.scene_words], set(ctx.labels_folded), MAX_OPTION_CHARS)
+            other = self._recent.draw(rng, 1, _VALUE_GETTERS["events"], [ctx.scene_words], set(ctx.labels_folded))
             if other:
-                return _HEAR[discrete].format(label=other[0][0]), [], _NO
+                return _HEAR[discrete].format(label=other[0]), [], _NO
             if events:
                 return None
         return f"Are there {kind} in this audio?", [], _NO
