@@ -35,6 +35,7 @@ import shutil
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -931,8 +932,9 @@ def annotate(
     if config.num_proc > 1:
         ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch / HTTP state
         payload = config.to_dict()
-        with ctx.Pool(config.num_proc) as pool:
-            pool.starmap(_shard_worker, [(payload, i) for i in range(config.num_shards)])
+        # An executor (not Pool, whose exit terminates workers mid-cleanup) lets each worker shut down normally.
+        with ProcessPoolExecutor(max_workers=config.num_proc, mp_context=ctx) as pool:
+            list(pool.map(_shard_worker, [payload] * config.num_shards, range(config.num_shards)))
     else:
         run_shard(config, config.shard_index)
     if not config.merge:
