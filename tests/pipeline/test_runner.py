@@ -234,3 +234,25 @@ def test_usage_errors_exit_2(speech_folder, tmp_path):
     assert result.returncode == 2
     result = run_cli("annotate", str(tmp_path / "missing"), "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "`source`" in result.stderr
+
+
+def test_csv_metadata_source(speech_folder, tmp_path):
+    import csv
+    import shutil
+
+    root = tmp_path / "csv_source"
+    (root / "train").mkdir(parents=True)
+    rows = [json.loads(line) for line in (speech_folder / "test" / "metadata.jsonl").open()]
+    with open(root / "train" / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file_name", "transcription", "voice"])
+        for row in rows:
+            shutil.copy(speech_folder / "test" / row["file_name"], root / "train" / row["file_name"])
+            writer.writerow([row["file_name"], row["transcription"] or "", row["voice"] or ""])
+        writer.writerow([rows[0]["file_name"]])  # a short row: no transcription cell at all, and a repeated file
+    summary = annotate(AnnotateConfig(str(root), str(tmp_path / "out"), captioner_kwargs={"vad": "energy"}, qa=False))
+    assert summary["inputs"] == len(rows) + 1 and summary["accepted"] == len(rows)
+    rejected = [json.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").open()]
+    assert [r["reasons"][0]["code"] for r in rejected] == ["metadata.duplicate_file_name"]
+    by_id = {r["id"]: r for r in table_rows(tmp_path / "out", "uas")}
+    assert by_id["train/test_nospeech.wav"]["transcription"] is None  # an empty cell means no speech
