@@ -348,19 +348,13 @@ class UASQAGenerator:
         rng = RecordRNG(self.seed, source_id)
         p = record.paralinguistics
         if record.transcription is None:
-            present = {"description": record.non_linguistic_events.description}
-            fields = [f for f in self._scene_fields if present.get(f, True) is not None]
+            fields = list(self._scene_fields)
         else:
-            present = {
-                "age": p.age,
-                "gender": p.gender,
-                "emotion": p.emotion,
-                "accent": p.accent,
-                "prosody": p.prosody,
-                "timbre": p.timbre,
-                "description": record.non_linguistic_events.description,
-            }
-            fields = [f for f in self.fields if present.get(f, True) is not None]
+            fields = list(self.fields)
+            if None in (p.age, p.gender, p.emotion, p.accent, p.prosody, p.timbre):
+                fields = [f for f in fields if f not in _PARALINGUISTIC_SET or getattr(p, f) is not None]
+        if record.non_linguistic_events.description is None and "description" in fields:
+            fields.remove("description")
         n_fields = len(fields)
         limit = n_fields if self.per_record is None else self.per_record
         items: list[dict[str, Any]] = []
@@ -573,7 +567,7 @@ class _Context:
             for e in n.events:
                 parts.append(e.label)
                 parts.append(e.characteristic or "")
-            self._scene = _words(" ".join(parts))
+            self._scene = frozenset().union(*map(_words, parts))  # per-part sets are cached; the whole is not
         return self._scene
 
 

@@ -314,8 +314,8 @@ def _terms_regex(terms: tuple[str, ...]) -> re.Pattern | None:
 
 
 def _first_unnegated(pattern: re.Pattern | None, text: str) -> str | None:
-    if pattern is None:
-        return None
+    if pattern is None or pattern.search(text) is None:
+        return None  # the common case: no contradiction term at all
     for m in pattern.finditer(text):
         if not _NEGATION.search(text, max(0, m.start() - 40), m.start()):
             return m.group()
