@@ -390,7 +390,7 @@ class UASAudioProcessor(ProcessorMixin):
         return BatchFeature(data, tensor_type=return_tensors, skip_tensor_conversion=self.skip_tensor_conversion)
 
     # ------------------------------------------------------------------ chat / training
-    def apply_chat_template(self, conversation, chat_template=None, return_labels: bool = False, **kwargs):
+    def apply_chat_template(self, conversation, *args, return_labels: bool = False, **kwargs):
         """`ProcessorMixin.apply_chat_template`, plus ``return_labels=True`` for training.
 
         With ``return_labels=True`` the output is tokenized and carries `labels`: the `input_ids` of assistant turns
@@ -398,10 +398,10 @@ class UASAudioProcessor(ProcessorMixin):
         padding), so only assistant tokens carry loss.
         """
         if not return_labels:
-            return super().apply_chat_template(conversation, chat_template=chat_template, **kwargs)
+            return super().apply_chat_template(conversation, *args, **kwargs)
         kwargs.update(tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
         return_tensors = kwargs.pop("return_tensors", None)
-        out = super().apply_chat_template(conversation, chat_template=chat_template, return_tensors="np", **kwargs)
+        out = super().apply_chat_template(conversation, *args, return_tensors="np", **kwargs)
         masks = np.asarray(out.pop("assistant_masks"))
         input_ids = np.asarray(out["input_ids"])
         keep = (masks == 1) & (np.asarray(out["attention_mask"]) == 1) & (input_ids != self.audio_token_id)
