@@ -132,6 +132,7 @@ class UASAudioConfig(PreTrainedConfig):
     >>> model = UASAudioForCausalLM(config)  # random weights
     >>> config.num_audio_embeddings(500)  # 5 s at 100 frames/s: 250 encoder frames, stacked by 2
     125
+
     ```"""
 
     model_type = "uas_audio"

@@ -370,6 +370,7 @@ class UASAudioForCausalLM(UASAudioPreTrainedModel, GenerationMixin):
     >>> out = model.generate(**inputs, max_new_tokens=4, do_sample=False)
     >>> out.shape[1] <= inputs["input_ids"].shape[1] + 4
     True
+
     ```"""
 
     _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}

@@ -136,6 +136,7 @@ class UASAudioProcessor(ProcessorMixin):
     >>> inputs = processor(text=prompt, audio=np.zeros(8000, dtype=np.float32) + 0.1, sampling_rate=8000)
     >>> sorted(inputs.keys())
     ['attention_mask', 'feature_attention_mask', 'input_features', 'input_ids']
+
     ```"""
 
     def __init__(
