@@ -19,15 +19,16 @@ from ..utils.logging import configure_cli_logging
 
 # Subcommand name -> module. Order is the order shown in `uas-hf --help`.
 SUBCOMMANDS: dict[str, str] = {
+    "e2e": "uas_hf.cli.e2e",
+    "corpus": "uas_hf.cli.corpus",
     "validate": "uas_hf.cli.validate",
     "qa": "uas_hf.cli.qa",
-    "convert": "uas_hf.cli.convert",
     "annotate": "uas_hf.cli.annotate",
+    "convert": "uas_hf.cli.convert",
+    "train": "uas_hf.cli.train",
     "eval": "uas_hf.cli.eval",
     "score": "uas_hf.cli.score",
     "push": "uas_hf.cli.push",
-    "train": "uas_hf.cli.train",
-    "corpus": "uas_hf.cli.corpus",
 }
 
 

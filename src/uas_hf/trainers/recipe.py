@@ -49,6 +49,14 @@ class UASTrainArguments:
         default=None,
         metadata={"help": "The embedded corpus (audiofolder with `id`, `transcription`, `uas`); built when missing."},
     )
+    dataset_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "An `uas-hf annotate` output folder (Parquet configs `uas` and `qa`): train on the pipeline's UAS "
+            "records and UAS-QA (the paper's flow) instead of the corpus's construction truth. Takes precedence "
+            "over `corpus_dir`."
+        },
+    )
     corpus_size: str = field(
         default="small", metadata={"help": "Size of the corpus to build when `corpus_dir` is missing: small/default."}
     )
@@ -127,6 +135,26 @@ def load_corpus_split(corpus_dir: str, split: str, *, size: str = "small"):
     return load_dataset("audiofolder", data_dir=corpus_dir, split=split)
 
 
+def load_annotated_split(dataset_dir: str, split: str, config_name: str = "uas"):
+    """Load one split of an `uas-hf annotate` folder's ``config_name`` config (`uas` or `qa`)."""
+    from datasets import get_dataset_config_names, load_dataset
+
+    configs = get_dataset_config_names(dataset_dir)
+    if config_name not in configs:
+        raise ValueError(
+            f"`dataset_dir` {dataset_dir!r} has no `{config_name}` config (found {configs}); pass an "
+            "`uas-hf annotate --out` folder."
+        )
+    return load_dataset(dataset_dir, config_name, split=split)
+
+
+def _annotated_qa_items(dataset_dir: str, split: str, types: list[str] | None) -> list[dict]:
+    """The pipeline's own UAS-QA items for ``split`` (without their audio, which `build_task_dataset` attaches)."""
+    qa = load_annotated_split(dataset_dir, split, "qa").remove_columns("audio")
+    items = qa.to_list()
+    return [item for item in items if item["type"] in types] if types else items
+
+
 def _qa_items(corpus, seed: int, types: list[str] | None) -> list[dict]:
     from ..data.qa import QA_TYPES, generate_qa
     from ..schema import parse_uas
@@ -137,10 +165,14 @@ def _qa_items(corpus, seed: int, types: list[str] | None) -> list[dict]:
     return list(generate_qa(records, seed=seed, **kwargs))
 
 
-def build_sft_dataset(script_args: UASTrainArguments, corpus, stage: int | None):
+def build_sft_dataset(script_args: UASTrainArguments, corpus, stage: int | None, split: str | None = None):
     """Format the corpus for each task of the mixture and interleave them by weight."""
     weights = dict(script_args.mixture or default_mixture(stage, "sft"))
-    qa_items = _qa_items(corpus, script_args.qa_seed, script_args.qa_types) if weights.get("qa") else None
+    qa_items = None
+    if weights.get("qa") and script_args.dataset_dir:
+        qa_items = _annotated_qa_items(script_args.dataset_dir, split or script_args.train_split, script_args.qa_types)
+    elif weights.get("qa"):
+        qa_items = _qa_items(corpus, script_args.qa_seed, script_args.qa_types)
     parts = {
         task: build_task_dataset(corpus, task, qa_items=qa_items) for task, weight in weights.items() if weight > 0
     }
@@ -230,9 +262,15 @@ def run_training(script_args: UASTrainArguments, training_args, callbacks: list 
     from .uas_grpo_config import UASGRPOConfig
 
     is_grpo = isinstance(training_args, UASGRPOConfig)
-    if script_args.corpus_dir is None:
-        raise ValueError("`corpus_dir` is required: the folder of the embedded corpus (built there when missing).")
-    corpus = load_corpus_split(script_args.corpus_dir, script_args.train_split, size=script_args.corpus_size)
+    if script_args.dataset_dir:
+        corpus = load_annotated_split(script_args.dataset_dir, script_args.train_split)
+    elif script_args.corpus_dir is not None:
+        corpus = load_corpus_split(script_args.corpus_dir, script_args.train_split, size=script_args.corpus_size)
+    else:
+        raise ValueError(
+            "Set `dataset_dir` (an `uas-hf annotate` output folder) or `corpus_dir` (the embedded corpus, built there "
+            "when missing): there is no training data."
+        )
     if is_grpo:
         train_dataset, mixture = build_grpo_dataset(script_args, corpus)
     else:
@@ -271,8 +309,11 @@ def run_training(script_args: UASTrainArguments, training_args, callbacks: list 
 
         eval_dataset = None
         if script_args.eval_split:
-            eval_corpus = load_corpus_split(script_args.corpus_dir, script_args.eval_split)
-            eval_dataset, _ = build_sft_dataset(script_args, eval_corpus, training_args.stage)
+            if script_args.dataset_dir:
+                eval_corpus = load_annotated_split(script_args.dataset_dir, script_args.eval_split)
+            else:
+                eval_corpus = load_corpus_split(script_args.corpus_dir, script_args.eval_split)
+            eval_dataset, _ = build_sft_dataset(script_args, eval_corpus, training_args.stage, script_args.eval_split)
         trainer = UASSFTTrainer(
             model,
             args=training_args,
