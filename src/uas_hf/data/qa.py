@@ -107,7 +107,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 _WORDS_CACHE: dict[str, frozenset[str]] = {}
-_WORDS_CACHE_SIZE = 4096  # cleared when full: bounded memory, and repeated values (common in real data) stay cheap
+_WORDS_CACHE_SIZE = 2048  # cleared when full: bounded memory, and repeated values (common in real data) stay cheap
 
 
 def _words(text: str) -> frozenset[str]:
