@@ -1,7 +1,7 @@
 """`is_x_available()` checks for optional heavy dependencies, with an install hint when missing."""
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 
 
 # import name -> (pip requirement, uas_hf extra that provides it)
@@ -14,7 +14,7 @@ _OPTIONAL = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
