@@ -43,3 +43,10 @@ def test_card_templates_are_package_data():
 
 def test_console_script_declared():
     assert _pyproject()["project"]["scripts"]["uas-hf"] == "uas_hf.cli.main:main"
+
+
+def test_test_module_basenames_are_unique():
+    # pytest's default (prepend) import mode imports test files by basename: duplicates abort collection
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"rename these test files so their basenames are unique: {duplicates}"

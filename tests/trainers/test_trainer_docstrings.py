@@ -12,6 +12,7 @@ MODULES = [
     "uas_hf.trainers.uas_grpo_config",
     "uas_hf.trainers.peft_utils",
     "uas_hf.trainers.audio_graph",
+    "uas_hf.trainers.varlen_attention",
     "uas_hf.trainers.mixture",
     "uas_hf.data.collators",
 ]
