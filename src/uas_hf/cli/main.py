@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "eval": "uas_hf.cli.eval",
     "score": "uas_hf.cli.score",
     "push": "uas_hf.cli.push",
+    "reproduce": "uas_hf.cli.reproduce",
 }
 
 

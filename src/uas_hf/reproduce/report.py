@@ -1,0 +1,174 @@
+"""`docs/results/`: the table, the Fig. 1b-style and Fig. 4-style plots, and `ablation.json` (issue 8's shape)."""
+
+import json
+import os
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..utils.logging import get_logger
+from .scoring import bootstrap_ci
+
+
+logger = get_logger(__name__)
+
+ABLATION_FILE = "ablation.json"
+TABLE_FILE = "README.md"
+FIG_PERCEPTION = "perception_vs_reasoning.png"
+FIG_ABLATION = "ablation.png"
+ARM_LABELS = {
+    "asr": "ASR only",
+    "asr_uas": "ASR + UAS",
+    "asr_qa": "ASR + UAS-QA",
+    "asr_uas_qa": "ASR + UAS + UAS-QA",
+    "asr_caption": "ASR + caption",
+}
+
+
+def pooled_ci(per_seed: Sequence[Mapping[str, Any]], group: str, *, seed: int = 0) -> dict[str, Any]:
+    """One accuracy + CI over seeds: items of every seed pooled, whole clips resampled (a clip keeps all its seeds)."""
+    correct, clusters = [], []
+    for run in per_seed:
+        for item in run["items"]:
+            if group == "all" or item["category"] == group or item["task_name"] == group:
+                correct.append(item["correct"])
+                clusters.append(item["cluster"])
+    return bootstrap_ci(correct, clusters, seed=seed)
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def ablation_summary(runs: Mapping[str, Sequence[Mapping[str, Any]]], *, command: str, seeds, versions) -> dict:
+    """`{"arms": {ARM: {"perception": {"acc", "ci", "n"}, "reasoning": {...}, "cer_targeted", "cer_holistic"}}, ...}`.
+
+    ``runs`` maps an arm to its per-seed results (`items` with `correct`, `category`, `task_name`, `cluster`; and
+    `cer_targeted`, `cer_holistic`, `letter_accuracy`). Accuracies pool the seeds; CERs are seed means.
+    """
+    arms = {}
+    for arm, per_seed in runs.items():
+        entry = {}
+        for name, group in (("perception", "Perception"), ("reasoning", "Reasoning")):
+            stats = pooled_ci(per_seed, group)
+            entry[name] = {"acc": stats["acc"], "ci": stats["ci"], "n": stats["n"]}
+        entry["cer_targeted"] = _mean(r.get("cer_targeted") for r in per_seed)
+        entry["cer_holistic"] = _mean(r.get("cer_holistic") for r in per_seed)
+        entry["letter_accuracy"] = _mean(r.get("letter_accuracy") for r in per_seed)
+        entry["per_seed"] = {
+            str(r["seed"]): {
+                "perception": r["summary"]["perception"]["acc"],
+                "reasoning": r["summary"]["reasoning"]["acc"],
+            }
+            for r in per_seed
+        }
+        arms[arm] = entry
+    return {"arms": arms, "command": command, "seed": list(seeds), "versions": dict(versions)}
+
+
+def question_types(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    return sorted({item["task_name"] for per_seed in runs.values() for r in per_seed for item in r["items"]})
+
+
+def _fmt(stats: Mapping[str, Any]) -> str:
+    if stats.get("acc") is None:
+        return "–"
+    lo, hi = stats["ci"]
+    return f"{100 * stats['acc']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def write_results(
+    results_dir: str | os.PathLike,
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    command: str,
+    seeds: Sequence[int],
+    versions: Mapping[str, str],
+    run_time: Mapping[str, float],
+    encoder: Mapping[str, Any] | None = None,
+    benchmark: Mapping[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write `ablation.json`, `README.md` (tables) and the two plots into ``results_dir``."""
+    out = Path(results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = ablation_summary(runs, command=command, seeds=seeds, versions=versions)
+    summary["run_time_seconds"] = dict(run_time)
+    (out / ABLATION_FILE).write_text(json.dumps(summary, indent=2))
+    types = question_types(runs)
+    lines = [
+        "# UAS ablation at micro scale (issue 8)",
+        "",
+        f"Command: `{command}`  ",
+        f"Seeds: {list(seeds)}  ",
+        f"Run time: {json.dumps({k: round(v) for k, v in run_time.items()})} s  ",
+        f"Versions: {json.dumps(dict(versions))}",
+        "",
+        "Primary metric: option likelihood (the option whose text the model finds most probable). 95 % bootstrap",
+        "intervals resample whole clips (seeds pooled). Letter accuracy: the MMSU scorer on generated answers.",
+        "",
+        "| arm | perception | reasoning | letter acc. | CER targeted | CER holistic |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm, entry in summary["arms"].items():
+        cells = [ARM_LABELS.get(arm, arm), _fmt(entry["perception"]), _fmt(entry["reasoning"])]
+        for key in ("letter_accuracy", "cer_targeted", "cer_holistic"):
+            value = entry.get(key)
+            cells.append("–" if value is None else f"{100 * value:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Accuracy per question type (%, 95 % CI)", "", "| type | " + " | ".join(runs) + " |",
+              "|---|" + "---|" * len(runs)]  # fmt: skip
+    for task in types:
+        lines.append(f"| {task} | " + " | ".join(_fmt(pooled_ci(runs[arm], task)) for arm in runs) + " |")
+    if encoder:
+        lines += ["", "## Shared encoder: held-out probe accuracy (validation split)", "",
+                  "```json", json.dumps(encoder.get("probe_accuracy"), indent=1), "```"]  # fmt: skip
+    if benchmark:
+        lines += ["", "## Micro-benchmark (test split)", "", "```json", json.dumps(benchmark, indent=1), "```"]
+    lines += ["", f"![perception vs reasoning]({FIG_PERCEPTION})", "", f"![ablation]({FIG_ABLATION})", ""]
+    (out / TABLE_FILE).write_text("\n".join(lines))
+    _plots(out, summary)
+    return {"ablation": out / ABLATION_FILE, "table": out / TABLE_FILE}
+
+
+def _plots(out: Path, summary: Mapping[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arms = summary["arms"]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for arm, entry in arms.items():
+        p, r = entry["perception"], entry["reasoning"]
+        if p["acc"] is None or r["acc"] is None:
+            continue
+        ax.errorbar(
+            r["acc"], p["acc"],
+            xerr=[[r["acc"] - r["ci"][0]], [r["ci"][1] - r["acc"]]],
+            yerr=[[p["acc"] - p["ci"][0]], [p["ci"][1] - p["acc"]]],
+            fmt="o", capsize=3, label=ARM_LABELS.get(arm, arm),
+        )  # fmt: skip
+    ax.set_xlabel("reasoning accuracy")
+    ax.set_ylabel("perception accuracy")
+    ax.set_title("Perception vs reasoning (Fig. 1b style)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / FIG_PERCEPTION, dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    names = list(arms)
+    accs = [arms[a]["perception"]["acc"] or 0.0 for a in names]
+    errs = [
+        [acc - (arms[a]["perception"]["ci"][0] or acc) for a, acc in zip(names, accs)],
+        [(arms[a]["perception"]["ci"][1] or acc) - acc for a, acc in zip(names, accs)],
+    ]
+    ax.bar([ARM_LABELS.get(a, a) for a in names], accs, yerr=errs, capsize=3, color="#4c72b0")
+    ax.set_ylabel("perception accuracy")
+    ax.set_title("Supervision ablation (Fig. 4 style)")
+    ax.tick_params(axis="x", labelrotation=20, labelsize=7)
+    fig.tight_layout()
+    fig.savefig(out / FIG_ABLATION, dpi=120)
+    plt.close(fig)
