@@ -183,7 +183,7 @@ def pretrain_encoder(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     model.eval()
 
     cached = {}

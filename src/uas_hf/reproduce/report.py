@@ -14,6 +14,7 @@ from .scoring import bootstrap_ci
 logger = get_logger(__name__)
 
 ABLATION_FILE = "ablation.json"
+DETAILS_FILE = "details.json"
 TABLE_FILE = "README.md"
 FIG_PERCEPTION = "perception_vs_reasoning.png"
 FIG_ABLATION = "ablation.png"
@@ -56,16 +57,24 @@ def ablation_summary(runs: Mapping[str, Sequence[Mapping[str, Any]]], *, command
             entry[name] = {"acc": stats["acc"], "ci": stats["ci"], "n": stats["n"]}
         entry["cer_targeted"] = _mean(r.get("cer_targeted") for r in per_seed)
         entry["cer_holistic"] = _mean(r.get("cer_holistic") for r in per_seed)
-        entry["letter_accuracy"] = _mean(r.get("letter_accuracy") for r in per_seed)
-        entry["per_seed"] = {
-            str(r["seed"]): {
-                "perception": r["summary"]["perception"]["acc"],
-                "reasoning": r["summary"]["reasoning"]["acc"],
-            }
-            for r in per_seed
-        }
         arms[arm] = entry
     return {"arms": arms, "command": command, "seed": list(seeds), "versions": dict(versions)}
+
+
+def details_summary(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """What `ablation.json` (issue 8's exact shape) leaves out: letter accuracy, per-seed and per-type accuracy."""
+    return {
+        arm: {
+            "letter_accuracy": _mean(r.get("letter_accuracy") for r in per_seed),
+            "letter_unparseable": [r.get("letter_unparseable") for r in per_seed],
+            "per_seed": {
+                str(r["seed"]): {k: r["summary"][k]["acc"] for k in ("perception", "reasoning")} for r in per_seed
+            },
+            "by_type": {task: pooled_ci(per_seed, task) for task in question_types({arm: per_seed})},
+            "train": [r.get("train") for r in per_seed],
+        }
+        for arm, per_seed in runs.items()
+    }
 
 
 def question_types(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
@@ -94,8 +103,12 @@ def write_results(
     out = Path(results_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = ablation_summary(runs, command=command, seeds=seeds, versions=versions)
-    summary["run_time_seconds"] = dict(run_time)
     (out / ABLATION_FILE).write_text(json.dumps(summary, indent=2))
+    details = details_summary(runs)
+    (out / DETAILS_FILE).write_text(
+        json.dumps({"arms": details, "run_time_seconds": dict(run_time), "encoder": encoder, "benchmark": benchmark},
+                   indent=2, default=str)
+    )  # fmt: skip
     types = question_types(runs)
     lines = [
         "# UAS ablation at micro scale (issue 8)",
@@ -114,7 +127,7 @@ def write_results(
     for arm, entry in summary["arms"].items():
         cells = [ARM_LABELS.get(arm, arm), _fmt(entry["perception"]), _fmt(entry["reasoning"])]
         for key in ("letter_accuracy", "cer_targeted", "cer_holistic"):
-            value = entry.get(key)
+            value = details[arm][key] if key == "letter_accuracy" else entry.get(key)
             cells.append("–" if value is None else f"{100 * value:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Accuracy per question type (%, 95 % CI)", "", "| type | " + " | ".join(runs) + " |",
@@ -129,7 +142,7 @@ def write_results(
     lines += ["", f"![perception vs reasoning]({FIG_PERCEPTION})", "", f"![ablation]({FIG_ABLATION})", ""]
     (out / TABLE_FILE).write_text("\n".join(lines))
     _plots(out, summary)
-    return {"ablation": out / ABLATION_FILE, "table": out / TABLE_FILE}
+    return {"ablation": out / ABLATION_FILE, "details": out / DETAILS_FILE, "table": out / TABLE_FILE}
 
 
 def _plots(out: Path, summary: Mapping[str, Any]) -> None:

@@ -1,0 +1,42 @@
+"""`uas-hf reproduce` end to end at micro scale (slow: ~30 s on 2 cores)."""
+
+import json
+
+import pytest
+
+
+pytest.importorskip("torch")
+
+MICRO = ["--seeds", "0", "--arms", "asr", "asr_uas_qa", "--steps", "3", "--encoder-steps", "3", "--size", "small",
+         "--max-train-clips", "12", "--bench-limit", "12", "--asr-limit", "3"]  # fmt: skip
+
+
+def test_config_rejects_unknown_arms():
+    from uas_hf.reproduce import ReproduceConfig
+
+    with pytest.raises(ValueError, match="`arms`"):
+        ReproduceConfig(arms=["asr", "uas_only"])
+    assert ReproduceConfig(steps=90).projector_steps == 30
+
+
+@pytest.mark.slow
+def test_reproduce_micro_end_to_end_and_resume(small_corpus, tmp_path, capsys):
+    from uas_hf.cli.main import main
+
+    args = ["reproduce", "--out", str(tmp_path / "run"), "--corpus", str(small_corpus),
+            "--results-dir", str(tmp_path / "results"), *MICRO]  # fmt: skip
+    assert main(args) == 0
+    ablation = json.loads((tmp_path / "results" / "ablation.json").read_text())
+    assert set(ablation["arms"]) == {"asr", "asr_uas_qa"}
+    assert ablation["arms"]["asr"]["perception"]["n"] > 0
+    assert ablation["arms"]["asr"]["cer_holistic"] is None
+    assert ablation["arms"]["asr_uas_qa"]["cer_holistic"] is not None
+    probe = json.loads((tmp_path / "run" / "encoder" / "probe.json").read_text())
+    assert probe["pretrain_split"] == "train" and probe["probe_split"] == "validation"
+    assert (tmp_path / "run" / "encoder" / "features_validation.pt").is_file()
+    for name in ("README.md", "perception_vs_reasoning.png", "ablation.png", "details.json"):
+        assert (tmp_path / "results" / name).is_file()
+    capsys.readouterr()
+    assert main(args) == 0  # resumed: every step reused
+    out = capsys.readouterr().out
+    assert "ran " not in out and out.count("reused") == 6

@@ -1,0 +1,62 @@
+"""`docs/results/` output: ablation.json in issue 8's exact shape, table and plots."""
+
+import json
+
+import pytest
+
+from uas_hf.reproduce.report import ablation_summary, write_results
+
+
+def _run(arm, seed, perception_right, reasoning_right):
+    items = [
+        {"id": f"p{i}", "correct": i < perception_right, "category": "Perception", "task_name": "speaker_gender",
+         "cluster": f"clip{i}"}
+        for i in range(10)
+    ] + [
+        {"id": f"r{i}", "correct": i < reasoning_right, "category": "Reasoning", "task_name": "word_spoken",
+         "cluster": f"clip{i}"}
+        for i in range(4)
+    ]  # fmt: skip
+    return {
+        "arm": arm,
+        "seed": seed,
+        "items": items,
+        "summary": {"perception": {"acc": perception_right / 10}, "reasoning": {"acc": reasoning_right / 4}},
+        "cer_targeted": 0.2 + seed / 10,
+        "cer_holistic": None if arm == "asr" else 0.3,
+        "letter_accuracy": 0.5,
+    }
+
+
+RUNS = {
+    "asr": [_run("asr", 0, 4, 2), _run("asr", 1, 5, 2)],
+    "asr_uas_qa": [_run("asr_uas_qa", 0, 8, 2), _run("asr_uas_qa", 1, 9, 3)],
+}
+
+
+def test_ablation_json_has_exactly_the_issue_shape():
+    summary = ablation_summary(RUNS, command="uas-hf reproduce --out x", seeds=[0, 1], versions={"torch": "2"})
+    assert set(summary) == {"arms", "command", "seed", "versions"}
+    for entry in summary["arms"].values():
+        assert set(entry) == {"perception", "reasoning", "cer_targeted", "cer_holistic"}
+        for group in ("perception", "reasoning"):
+            assert set(entry[group]) == {"acc", "ci", "n"}
+            lo, hi = entry[group]["ci"]
+            assert lo <= entry[group]["acc"] <= hi
+    asr = summary["arms"]["asr"]
+    assert asr["perception"]["acc"] == pytest.approx(0.45) and asr["perception"]["n"] == 20  # seeds pooled
+    assert asr["cer_targeted"] == pytest.approx(0.25) and asr["cer_holistic"] is None
+
+
+def test_write_results(tmp_path):
+    paths = write_results(
+        tmp_path, RUNS, command="uas-hf reproduce", seeds=[0, 1], versions={"torch": "2"}, run_time={"asr/seed0": 60}
+    )
+    ablation = json.loads(paths["ablation"].read_text())
+    assert list(ablation["arms"]) == ["asr", "asr_uas_qa"]
+    table = paths["table"].read_text()
+    assert "| ASR + UAS + UAS-QA | 85.0 [" in table and "speaker_gender" in table
+    assert (tmp_path / "perception_vs_reasoning.png").stat().st_size > 0
+    assert (tmp_path / "ablation.png").stat().st_size > 0
+    details = json.loads(paths["details"].read_text())
+    assert details["arms"]["asr"]["per_seed"]["1"]["perception"] == 0.5
