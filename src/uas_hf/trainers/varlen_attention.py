@@ -5,8 +5,9 @@ transformers builds a block-diagonal mask for SDPA) and flash-attention-style `c
 (cumulative sample lengths over the flattened batch, which flash-attention's varlen kernels use directly). A dense
 block-diagonal mask still costs SDPA the full `L x L` attention of a packed row; flash-attention is CUDA-only. This
 module registers `attn_implementation="sdpa_varlen"`: given `cu_seq_lens_q`, it gathers the packed samples into
-right-padded slots and runs ONE causal SDPA call over them (cost: samples x longest^2, on SDPA's fast causal path, no
-mask tensor); the projections and MLPs around it stay packed. Without `cu_seq_lens_q` it is plain SDPA (padded
+right-padded slots, grouped by length into at most `MAX_BUCKETS` groups, and runs one causal SDPA call per group
+(cost close to sum of L_i^2, on SDPA's fast causal path, no mask tensor); the projections and MLPs around it stay
+packed. Without `cu_seq_lens_q` it is plain SDPA (padded
 batches, generation).
 """
 
@@ -18,6 +19,8 @@ from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
 
 VARLEN_SDPA = "sdpa_varlen"
+#: Packed samples are attended in at most this many length groups (one SDPA call each).
+MAX_BUCKETS = 3
 
 
 def varlen_sdpa_attention_forward(
@@ -46,29 +49,72 @@ def varlen_sdpa_attention_forward(
             f"`cu_seq_lens_q` must run from 0 to batch * length = {total}, got {int(bounds[0])}..{int(bounds[-1])}. "
             "Build packed batches with `UASAudioCollator(packing=True)`."
         )
-    lengths = bounds[1:] - bounds[:-1]
-    longest = int(lengths.max())
-    # Gather each sample into its own right-padded slot: (num_samples, heads, longest, dim). Causal attention never
-    # lets a real query see the padded keys after it, so one batched causal SDPA call is exact for real positions.
-    offsets = torch.arange(longest, device=query.device)
-    index = (bounds[:-1, None].to(query.device) + offsets[None, :]).clamp(max=total - 1)
-    valid = offsets[None, :] < lengths[:, None].to(query.device)
+    lengths = (bounds[1:] - bounds[:-1]).tolist()
+    heads_kv = key.shape[1]
 
-    def per_sample(x: torch.Tensor) -> torch.Tensor:
-        flat = x.transpose(0, 1).reshape(x.shape[1], total, x.shape[-1])  # (heads, B*L, dim): the flattened batch
-        return flat[:, index].transpose(0, 1)  # (num_samples, heads, longest, dim)
+    def flat(x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(0, 1).reshape(x.shape[1], total, x.shape[-1])  # (heads, B*L, dim): the flattened batch
 
-    out = F.scaled_dot_product_attention(
-        per_sample(query),
-        per_sample(key),
-        per_sample(value),
-        dropout_p=dropout if module.training else 0.0,
-        scale=scaling,
-        is_causal=True,
-        enable_gqa=heads != key.shape[1],
-    )
-    out = out.transpose(0, 1)[:, valid]  # back to (heads, B*L, dim), samples in order
+    q, k, v = flat(query), flat(key), flat(value)
+    parts, positions = [], []
+    for group in _length_buckets(lengths):
+        # Gather the group's samples into right-padded slots (samples, heads, longest, dim). Causal attention never
+        # lets a real query see the padded keys after it, so one causal SDPA call per group is exact.
+        longest = max(lengths[i] for i in group)
+        offsets = torch.arange(longest, device=query.device)
+        starts = bounds[group].to(query.device)
+        index = (starts[:, None] + offsets[None, :]).clamp(max=total - 1)
+        valid = offsets[None, :] < torch.tensor([lengths[i] for i in group], device=query.device)[:, None]
+        out = F.scaled_dot_product_attention(
+            q[:, index].transpose(0, 1),
+            k[:, index].transpose(0, 1),
+            v[:, index].transpose(0, 1),
+            dropout_p=dropout if module.training else 0.0,
+            scale=scaling,
+            is_causal=True,
+            enable_gqa=heads != heads_kv,
+        )
+        parts.append(out.transpose(0, 1)[:, valid])  # (heads, real tokens of the group, dim)
+        positions.append(index[valid])
+    order = torch.argsort(torch.cat(positions))
+    out = torch.cat(parts, dim=1)[:, order]  # back to the flattened batch order
     return out.reshape(heads, batch, length, -1).permute(1, 2, 0, 3).contiguous(), None  # (B, L, H, D)
+
+
+def _length_buckets(lengths: list[int], max_buckets: int = MAX_BUCKETS) -> list[list[int]]:
+    """Split sample indices into at most ``max_buckets`` groups of similar length, minimizing sum(n x longest^2).
+
+    Each group becomes one padded SDPA call, so grouping short samples apart from long ones keeps the attention cost
+    near sum(L_i^2) without one kernel call per sample.
+
+    >>> _length_buckets([200, 560, 230, 540], max_buckets=2)
+    [[0, 2], [1, 3]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    n = len(order)
+    sorted_lengths = [lengths[i] for i in order]
+
+    def cost(a: int, b: int) -> int:  # samples order[a:b] in one group
+        return (b - a) * sorted_lengths[b - 1] ** 2
+
+    # best[g][j]: cheapest split of the first j samples into g groups (dynamic programming over sorted lengths)
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(max_buckets + 1)]
+    cut = [[0] * (n + 1) for _ in range(max_buckets + 1)]
+    best[0][0] = 0
+    for g in range(1, max_buckets + 1):
+        for j in range(1, n + 1):
+            for i in range(g - 1, j):
+                candidate = best[g - 1][i] + cost(i, j)
+                if candidate < best[g][j]:
+                    best[g][j], cut[g][j] = candidate, i
+    groups_used = min(range(1, max_buckets + 1), key=lambda g: best[g][n])
+    groups, j = [], n
+    for g in range(groups_used, 0, -1):
+        i = cut[g][j]
+        groups.append(sorted(order[i:j]))
+        j = i
+    return groups[::-1]
 
 
 def register_varlen_sdpa() -> str:
