@@ -17,6 +17,8 @@ def test_config_rejects_unknown_arms():
     with pytest.raises(ValueError, match="`arms`"):
         ReproduceConfig(arms=["asr", "uas_only"])
     assert ReproduceConfig(steps=90).projector_steps == 30
+    with pytest.raises(ValueError, match="`eval_split`"):
+        ReproduceConfig(eval_split="train")
 
 
 @pytest.mark.slow
@@ -39,4 +41,4 @@ def test_reproduce_micro_end_to_end_and_resume(small_corpus, tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 0  # resumed: every step reused
     out = capsys.readouterr().out
-    assert "ran " not in out and out.count("reused") == 6
+    assert "ran " not in out and out.count("reused") == 8  # 4 shared steps + train and eval of 2 arms

@@ -8,7 +8,8 @@ Stages (each resumable; re-running skips what is done and unchanged):
 | benchmark | held-out MMSU-format micro-benchmarks from the validation and test splits' construction truth |
 | encoder | one audio encoder pretrained on the TRAIN split with multi-task label heads, then frozen (probe on validation) |
 | projector | shared projector adaptation (ASR + content QA) |
-| arm:A:seedS | the arm's SFT, then option-likelihood + letter accuracy on the test micro-benchmark and CER |
+| train:A:seedS | the arm's SFT from the shared projector checkpoint (same model, steps and clips for every arm) |
+| eval:A:seedS:SPLIT | option-likelihood + letter accuracy on the SPLIT micro-benchmark, targeted/holistic CER |
 
 The report (table with bootstrap CIs, Fig. 1b / Fig. 4 style plots, ablation.json) goes to --results-dir.
 See docs/reproduce.md for the full-run command, run time and the honesty rules.
@@ -46,6 +47,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-train-clips", type=int, default=None, help=helps["max_train_clips"])
     parser.add_argument("--bench-limit", type=int, default=None, help=helps["bench_limit"])
     parser.add_argument("--asr-limit", type=int, default=defaults.asr_limit, help=helps["asr_limit"])
+    parser.add_argument(
+        "--eval-split", default=defaults.eval_split, choices=["validation", "test"], help=helps["eval_split"]
+    )
     parser.add_argument("--results-dir", default=defaults.results_dir, help=helps["results_dir"])
     parser.add_argument("--force", nargs="+", default=[], choices=["corpus", "benchmark", "encoder", "projector"])
     parser.set_defaults(func=run)

@@ -226,7 +226,9 @@ def summarize(bench_file, predictions: list[Mapping[str, Any]], *, seed: int = 0
     return out
 
 
-def generation_evals(model_dir, bench_file, corpus_dir, out_dir, *, holistic: bool, asr_limit: int | None) -> dict:
+def generation_evals(
+    model_dir, bench_file, corpus_dir, out_dir, *, holistic: bool, asr_limit: int | None, split: str = "test"
+) -> dict:
     """Letter accuracy (MMSU scorer) and transcription CER, targeted and holistic (paper Table 3), by the eval runner."""
     from ..evaluation.runner import EvalConfig, run_evaluation
     from ..trainers.mixture import ASR_PROMPT, UAS_PROMPT
@@ -246,14 +248,14 @@ def generation_evals(model_dir, bench_file, corpus_dir, out_dir, *, holistic: bo
         "letter_perception_reasoning": letter.get("perception_reasoning", {}).get("tencent", {}),
     }
     asr = run_evaluation(
-        EvalConfig(benchmark="asr", data=str(corpus_dir), split="test", output_dir=str(out_dir / "asr"),
+        EvalConfig(benchmark="asr", data=str(corpus_dir), split=split, output_dir=str(out_dir / "asr"),
                    prompt_template=ASR_PROMPT, max_new_tokens=64, limit=asr_limit, **common)
     )  # fmt: skip
     result["cer_targeted"] = (asr.get("asr") or {}).get("cer")
     result["cer_holistic"] = None
     if holistic:
         uas = run_evaluation(
-            EvalConfig(benchmark="uas", data=str(corpus_dir), split="test", output_dir=str(out_dir / "uas"),
+            EvalConfig(benchmark="uas", data=str(corpus_dir), split=split, output_dir=str(out_dir / "uas"),
                        prompt_template=UAS_PROMPT, max_new_tokens=256, limit=asr_limit, **common)
         )  # fmt: skip
         result["cer_holistic"] = (uas.get("transcription") or {}).get("cer")

@@ -126,7 +126,11 @@ class ProbeHeads:
             for name, head in self.heads.items():
                 logits = head(pooled)
                 if name == "events":
-                    out[name] = float(((logits > 0).float() == labels[name]).float().mean())
+                    # micro-F1, not element accuracy: most (clip, class) cells are absent, so "never" scores high
+                    predicted, truth = (logits > 0).float(), labels[name]
+                    hits = float((predicted * truth).sum())
+                    denominator = float(predicted.sum() + truth.sum())
+                    out["events_f1"] = 2 * hits / denominator if denominator else None
                     continue
                 keep = labels[name] != IGNORE
                 out[name] = (
@@ -205,7 +209,10 @@ def pretrain_encoder(
         parameter.requires_grad_(False)  # frozen from here on; stages 2-3 never unfreeze it either
     model.save_pretrained(out / "model")
     processor.save_pretrained(out / "model")
-    chance = {name: (1 / len(classes) if name != "events" else None) for name, classes in space.items()}
+    # uniform guessing; for the event head, F1 of always predicting every class
+    chance = {name: 1 / len(classes) for name, classes in space.items() if name != "events"}
+    positives = float(probe_labels["events"].mean()) if len(probe_rows) else 0.0
+    chance["events_f1"] = 2 * positives / (1 + positives) if positives else None
     summary = {
         "pretrain_split": pretrain_split,
         "probe_split": probe_split,

@@ -2,7 +2,8 @@
 
 Resumable like `uas-hf e2e`: `OUT/reproduce_state.json` records, per step, a fingerprint of its settings and of the
 steps it depends on, its outputs and how long it took; a step re-runs only when that changes or its outputs vanish.
-Every (arm, seed) is its own step, so an interrupted run loses at most the arm-seed in flight.
+Every (arm, seed) has its own training step and, per evaluation split, its own evaluation step, so an interrupted run
+loses at most the one in flight, and `--eval-split test` after `--eval-split validation` reuses the trained arms.
 """
 
 import hashlib
@@ -55,7 +56,11 @@ class ReproduceConfig:
     base_seed: int = field(default=0, metadata={"help": "seed of the corpus, benchmarks, encoder and projector"})
     max_train_clips: int | None = field(default=None, metadata={"help": "micro runs: first N training clips only"})
     bench_limit: int | None = field(default=None, metadata={"help": "micro runs: first N benchmark items only"})
-    asr_limit: int | None = field(default=120, metadata={"help": "test clips for the targeted/holistic CER"})
+    asr_limit: int | None = field(default=120, metadata={"help": "clips for the targeted/holistic CER"})
+    eval_split: str = field(
+        default="test",
+        metadata={"help": "validation for every choice (steps, size); test only for the final, reported run"},
+    )
     results_dir: str = field(default="docs/results", metadata={"help": "where the report goes"})
     command: str = field(default="", metadata={"help": "the command line, recorded in the report"})
     force: list[str] = field(default_factory=list, metadata={"help": "re-run these shared steps (and later ones)"})
@@ -73,6 +78,8 @@ class ReproduceConfig:
         for name in ("steps", "encoder_steps"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"`{name}` must be positive, got {getattr(self, name)}.")
+        if self.eval_split not in ("validation", "test"):
+            raise ValueError(f"`eval_split` must be 'validation' or 'test', got {self.eval_split!r}.")
         if not self.seeds:
             raise ValueError("`seeds` must name at least one seed, e.g. `--seeds 0 1 2`.")
         bad = sorted(set(self.force) - set(SHARED_STEPS))
@@ -166,7 +173,7 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         nonlocal forced
         forced = forced or name in config.force
         fingerprint = _fingerprint({"step": name, "settings": settings, "upstream": upstream})
-        entry = None if forced and name in SHARED_STEPS else state.done(name, fingerprint)
+        entry = None if forced else state.done(name, fingerprint)
         if entry is not None:
             logger.info("[reproduce] %s reused (%s s when it ran)", name, entry["seconds"])
             report[name] = {"status": "reused", "seconds": entry["seconds"]}
@@ -203,7 +210,7 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
 
     fp, bench_counts = step("benchmark", {"seed": config.base_seed}, fp,
                             [bench_dir / s / "mmsu.jsonl" for s in ("validation", "test")], benchmark_step)  # fmt: skip
-    test_bench = _limit_benchmark(bench_dir / "test" / "mmsu.jsonl", config.bench_limit)
+    eval_bench = _limit_benchmark(bench_dir / config.eval_split / "mmsu.jsonl", config.bench_limit)
 
     encoder_dir = out / "encoder"
 
@@ -231,26 +238,33 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     pairs = [(arm, seed) for arm in config.arms for seed in config.seeds]
     for arm, seed in tqdm(pairs, desc="arms x seeds"):
         arm_dir = out / "arms" / arm / f"seed{seed}"
-        result_file = arm_dir / "result.json"
+        split = config.eval_split
+        result_file = arm_dir / f"result.{split}.json"
 
-        def arm_step(arm=arm, seed=seed, arm_dir=arm_dir, result_file=result_file):
+        def train_step(arm=arm, seed=seed, arm_dir=arm_dir):
             corpus = load_train_corpus(corpus_dir, max_clips=config.max_train_clips)
-            train = train_sft(projector_dir / "final", corpus, SHARED_PARTS + ARMS[arm], arm_dir / "train",
-                              stage=3, steps=config.steps, seed=seed)  # fmt: skip
+            return train_sft(projector_dir / "final", corpus, SHARED_PARTS + ARMS[arm], arm_dir / "train",
+                             stage=3, steps=config.steps, seed=seed)  # fmt: skip
+
+        train_fp, train = step(f"train:{arm}:seed{seed}", {"arm": arm, "seed": seed, "steps": config.steps}, fp,
+                               [arm_dir / "train" / "final" / "config.json"], train_step)  # fmt: skip
+
+        def eval_step(arm=arm, seed=seed, arm_dir=arm_dir, result_file=result_file, train=train, split=split):
             model_dir = arm_dir / "train" / "final"
-            predictions_file = arm_dir / "likelihood_predictions.jsonl"
-            likelihood_eval(model_dir, test_bench, predictions_file)
+            predictions_file = arm_dir / f"likelihood_predictions.{split}.jsonl"
+            likelihood_eval(model_dir, eval_bench, predictions_file)
             predictions = [json.loads(line) for line in predictions_file.read_text().splitlines()]
-            records, clips = load_records(test_bench)
+            records, clips = load_records(eval_bench)
             by_id = {r["id"]: r for r in records}
             holistic = bool({"uas"} & set(ARMS[arm]))
-            generation = generation_evals(model_dir, test_bench, corpus_dir, arm_dir / "eval", holistic=holistic,
-                                          asr_limit=config.asr_limit)  # fmt: skip
+            generation = generation_evals(model_dir, eval_bench, corpus_dir, arm_dir / f"eval-{split}",
+                                          holistic=holistic, asr_limit=config.asr_limit, split=split)  # fmt: skip
             result = {
                 "arm": arm,
                 "seed": seed,
+                "eval_split": split,
                 "train": train,
-                "summary": summarize(test_bench, predictions, seed=seed),
+                "summary": summarize(eval_bench, predictions, seed=seed),
                 "items": [
                     {
                         "id": p["id"],
@@ -264,16 +278,14 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
                 **generation,
             }
             result_file.write_text(json.dumps(result, indent=1))
-            return {
-                "perception": result["summary"]["perception"]["acc"],
-                "reasoning": result["summary"]["reasoning"]["acc"],
-            }
+            return {k: result["summary"][k]["acc"] for k in ("perception", "reasoning")}
 
-        settings = {"arm": arm, "seed": seed, "steps": config.steps, "asr_limit": config.asr_limit,
-                    "bench_limit": config.bench_limit}  # fmt: skip
-        step(f"arm:{arm}:seed{seed}", settings, fp, [result_file], arm_step)
+        settings = {"split": split, "asr_limit": config.asr_limit, "bench_limit": config.bench_limit}
+        step(f"eval:{arm}:seed{seed}:{split}", settings, train_fp, [result_file], eval_step)
         runs.setdefault(arm, []).append(json.loads(result_file.read_text()))
-        run_time[f"{arm}/seed{seed}"] = state.steps[f"arm:{arm}:seed{seed}"]["seconds"]
+        run_time[f"{arm}/seed{seed}"] = sum(
+            state.steps[name]["seconds"] for name in (f"train:{arm}:seed{seed}", f"eval:{arm}:seed{seed}:{split}")
+        )
 
     written = write_results(
         config.results_dir,
