@@ -44,13 +44,15 @@ def require_columns(dataset: Any, alternatives: Sequence[Sequence[str]], *, sett
 
 
 def trainable_parameter_groups(model: nn.Module) -> dict[str, int]:
-    """Trainable parameter counts per top-level group (``audio_encoder``, ``projector``, ``language_model``, ...)."""
+    """Trainable parameter counts per group (``audio_encoder``, ``projector``, ``language_model.embed_tokens``,
+    ``language_model.layers``, ``lm_head``, ...)."""
     groups: dict[str, int] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
         parts = [p for p in name.split(".") if p not in ("base_model", "model", "modules_to_save", "default")]
-        key = parts[0] if parts else name
+        # the language model splits into embeddings / layers / norm, which the paper's stages treat differently
+        key = ".".join(parts[:2]) if parts[:1] == ["language_model"] else (parts[0] if parts else name)
         groups[key] = groups.get(key, 0) + param.numel()
     return groups
 
