@@ -172,7 +172,11 @@ class _Writer:
         name = f"{self.split}-{row['id']}.wav".replace("/", "_")
         target = self.out / "audio" / name
         if not target.exists():
-            shutil.copyfile(self.corpus_dir / self.split / row["file_name"], target)
+            source = self.corpus_dir / self.split / row["file_name"]
+            try:
+                os.link(source, target)  # a hard link: the benchmark folder is self-contained without a copy
+            except OSError:
+                shutil.copyfile(source, target)
         return f"/audio/{name}"
 
     def pair_audio(self, first: Mapping[str, Any], second: Mapping[str, Any]) -> str:
@@ -215,7 +219,8 @@ def _speaker_questions(w: _Writer, row: Mapping[str, Any], pools: Mapping[str, l
         options = w.rng(cid, "gender").sample(["A man", "A woman"], 2)
         answer = "A man" if row["gender"] == "Male" else "A woman"
         w.add("speaker_gender", cid, audio, "Who is talking in this recording?", options, answer, [cid])
-    if row.get("age_group") and len(pools["age_group"]) > 1:
+    keep_age = w.rng(cid, "age-keep").random() < pools["age_keep"].get(row.get("age_group"), 1.0)
+    if row.get("age_group") and len(pools["age_group"]) > 1 and keep_age:
         options = _choices(w.rng(cid, "age"), row["age_group"], pools["age_group"])
         if options:
             q = "Judging only by the voice, roughly how old is the person talking?"
@@ -252,8 +257,10 @@ def _scene_questions(w: _Writer, row: Mapping[str, Any], pools: Mapping[str, lis
         if options:
             q = "Apart from any voice, one of these sounds can be picked out. Which one?"
             w.add("sound_identity", cid, audio, q, options, answer, [cid])
+    # Clips with events are asked about one of theirs, clips without about an absent one: "yes" and "no" stay
+    # near balanced without asking the same clip both ways.
     rng = w.rng(cid, "presence")
-    present = bool(labels) and (not absent or rng.random() < 0.5)
+    present = bool(labels)
     probe = rng.choice(labels) if present else (rng.choice(absent) if absent else None)
     if probe:
         q = f"Does the recording contain this sound anywhere: {probe.lower()}?"
@@ -362,6 +369,10 @@ def build_micro_benchmark(
         column: sorted({r[column] for r in speech if r.get(column)})
         for column in ("age_group", "accent", "speaking_rate", "pitch", "loudness")
     }
+    # Most voices are adult: keep about as many "Adult" age items as all others, so the prior does not win.
+    ages = Counter(r["age_group"] for r in speech if r.get("age_group"))
+    others = sum(ages.values()) - ages.get("Adult", 0)
+    pools["age_keep"] = {"Adult": min(1.0, max(others, 1) / ages["Adult"])} if ages.get("Adult") else {}
     pools["event_label"] = sorted({e["label"] for r in rows for e in r.get("events") or []})
     pools["background"] = sorted({r["background"] for r in rows if r.get("background")})
     pools["word"] = sorted({word for r in speech for word in _content_words(r["transcription"])})
@@ -384,8 +395,24 @@ def benchmark_counts(path: str | os.PathLike) -> dict[str, Any]:
     """Items per question type and per category of a micro-benchmark file."""
     with open(path, encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        by_type.setdefault(r["task_name"], []).append(r)
     return {
         "n": len(records),
-        "by_type": dict(sorted(Counter(r["task_name"] for r in records).items())),
+        "by_type": {task: len(rs) for task, rs in sorted(by_type.items())},
         "by_category": dict(sorted(Counter(r["category"] for r in records).items())),
+        "chance": {task: round(_chance(rs), 4) for task, rs in sorted(by_type.items())},
+        "majority_answer": {task: round(_majority(rs), 4) for task, rs in sorted(by_type.items())},
     }
+
+
+def _chance(records: list[dict[str, Any]]) -> float:
+    """Expected accuracy of guessing uniformly among each item's options."""
+    return sum(1 / sum(r[f"choice_{k}"] is not None for k in "abcd") for r in records) / len(records)
+
+
+def _majority(records: list[dict[str, Any]]) -> float:
+    """Accuracy of always answering the type's most common answer text when offered (a prior, not perception)."""
+    top = Counter(r["answer_gt"] for r in records).most_common(1)[0][0]
+    return sum(r["answer_gt"] == top for r in records) / len(records)
