@@ -316,6 +316,9 @@ class UASAudioModel(UASAudioPreTrainedModel):
         """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("Pass exactly one of `input_ids` and `inputs_embeds`.")
+        if use_cache is None and self.training:
+            # Training never reuses a cache, and with one transformers stops building the per-sample mask of packed rows.
+            use_cache = False
         if inputs_embeds is None:
             inputs_embeds = self.get_input_embeddings()(input_ids)
 
