@@ -19,6 +19,8 @@ def test_config_rejects_unknown_arms():
     assert ReproduceConfig(steps=90).projector_steps == 30
     with pytest.raises(ValueError, match="`eval_split`"):
         ReproduceConfig(eval_split="train")
+    with pytest.raises(ValueError, match="validation runs are for choices"):
+        ReproduceConfig(eval_split="validation", results_dir="docs/results")
 
 
 @pytest.mark.slow

@@ -98,6 +98,7 @@ def write_results(
     run_time: Mapping[str, float],
     encoder: Mapping[str, Any] | None = None,
     benchmark: Mapping[str, Any] | None = None,
+    eval_split: str = "test",
 ) -> dict[str, Path]:
     """Write `ablation.json`, `README.md` (tables) and the two plots into ``results_dir``."""
     out = Path(results_dir)
@@ -115,6 +116,7 @@ def write_results(
         "",
         f"Command: `{command}`  ",
         f"Seeds: {list(seeds)}  ",
+        f"Evaluated on: the {eval_split} split's micro-benchmark  ",
         f"Run time: {json.dumps({k: round(v) for k, v in run_time.items()})} s  ",
         f"Versions: {json.dumps(dict(versions))}",
         "",
@@ -130,15 +132,27 @@ def write_results(
             value = details[arm][key] if key == "letter_accuracy" else entry.get(key)
             cells.append("–" if value is None else f"{100 * value:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "## Accuracy per question type (%, 95 % CI)", "", "| type | " + " | ".join(runs) + " |",
-              "|---|" + "---|" * len(runs)]  # fmt: skip
+    chance = (benchmark or {}).get("chance", {})
+    majority = (benchmark or {}).get("majority_answer", {})
+    lines += ["", "## Accuracy per question type (%, 95 % CI)", "",
+              "Chance: uniform guessing among the item's options; majority: always the type's most common answer.", "",
+              "| type | chance | majority | " + " | ".join(runs) + " |", "|---|---|---|" + "---|" * len(runs)]  # fmt: skip
     for task in types:
-        lines.append(f"| {task} | " + " | ".join(_fmt(pooled_ci(runs[arm], task)) for arm in runs) + " |")
+        base = [f"{100 * d[task]:.1f}" if task in d else "–" for d in (chance, majority)]
+        cells = [_fmt(pooled_ci(runs[arm], task)) for arm in runs]
+        lines.append(f"| {task} | " + " | ".join(base + cells) + " |")
     if encoder:
         lines += ["", "## Shared encoder: held-out probe accuracy (validation split)", "",
                   "```json", json.dumps(encoder.get("probe_accuracy"), indent=1), "```"]  # fmt: skip
     if benchmark:
-        lines += ["", "## Micro-benchmark (test split)", "", "```json", json.dumps(benchmark, indent=1), "```"]
+        lines += [
+            "",
+            f"## Micro-benchmark ({eval_split} split)",
+            "",
+            "```json",
+            json.dumps(benchmark, indent=1),
+            "```",
+        ]
     lines += ["", f"![perception vs reasoning]({FIG_PERCEPTION})", "", f"![ablation]({FIG_ABLATION})", ""]
     (out / TABLE_FILE).write_text("\n".join(lines))
     _plots(out, summary)

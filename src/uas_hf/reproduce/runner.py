@@ -80,6 +80,11 @@ class ReproduceConfig:
                 raise ValueError(f"`{name}` must be positive, got {getattr(self, name)}.")
         if self.eval_split not in ("validation", "test"):
             raise ValueError(f"`eval_split` must be 'validation' or 'test', got {self.eval_split!r}.")
+        if self.eval_split == "validation" and Path(self.results_dir).parts[-2:] == ("docs", "results"):
+            raise ValueError(
+                f"`results_dir` is {self.results_dir!r} but `eval_split` is 'validation': validation runs are for "
+                "choices, not results. Pass `--results-dir runs/validation-results` (or any scratch folder)."
+            )
         if not self.seeds:
             raise ValueError("`seeds` must name at least one seed, e.g. `--seeds 0 1 2`.")
         bad = sorted(set(self.force) - set(SHARED_STEPS))
@@ -295,6 +300,7 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         versions=versions(),
         run_time=run_time,
         encoder=encoder_summary,
-        benchmark=bench_counts.get("test") if isinstance(bench_counts, dict) else None,
+        benchmark=bench_counts.get(config.eval_split) if isinstance(bench_counts, dict) else None,
+        eval_split=config.eval_split,
     )
     return {"steps": report, "results": {k: str(v) for k, v in written.items()}, "config": asdict(config)}
