@@ -98,12 +98,14 @@ def pooled_embeddings(model, inputs, mask):
 class ProbeHeads:
     """Linear heads on pooled audio embeddings, one per label column (+ a multi-label event head)."""
 
-    def __init__(self, hidden: int, space: Mapping[str, list[str]]):
+    def __init__(self, hidden: int, space: Mapping[str, list[str]], event_pos_weight=None):
         import torch
 
         self.heads = torch.nn.ModuleDict(
             {name: torch.nn.Linear(hidden, len(classes)) for name, classes in space.items()}
         )
+        # Each event class is absent from most clips: weigh its positives up so the head does not learn "never"
+        self.event_pos_weight = event_pos_weight
 
     def loss(self, pooled, labels, indices):
         import torch
@@ -113,7 +115,9 @@ class ProbeHeads:
             logits = head(pooled)
             target = labels[name][indices]
             if name == "events":
-                total = total + torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+                total = total + torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, target, pos_weight=self.event_pos_weight
+                )
             elif (target != IGNORE).any():
                 total = total + torch.nn.functional.cross_entropy(logits, target, ignore_index=IGNORE)
         return total
@@ -174,7 +178,8 @@ def pretrain_encoder(
     probe_inputs = extract_inputs(processor, corpus_dir, probe_rows, probe_split)
 
     hidden = model.config.text_config.hidden_size
-    heads = ProbeHeads(hidden, space)
+    positives = train_labels["events"].sum(0).clamp(min=1)
+    heads = ProbeHeads(hidden, space, event_pos_weight=(len(train_rows) - positives) / positives)
     audio_params = [*model.model.audio_encoder.parameters(), *model.model.projector.parameters()]
     optimizer = torch.optim.AdamW([*audio_params, *heads.heads.parameters()], lr=learning_rate, weight_decay=0.01)
     generator = torch.Generator().manual_seed(seed)

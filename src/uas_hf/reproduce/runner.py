@@ -47,7 +47,8 @@ class ReproduceConfig:
     projector_steps: int | None = field(
         default=None, metadata={"help": "shared projector-adaptation steps (default: steps // 3)"}
     )
-    encoder_steps: int = field(default=800, metadata={"help": "shared encoder pretraining steps (batch 16)"})
+    # 500 steps gave validation probes gender 0.85, rate 0.73, loudness 0.88, background 0.57 and still rising
+    encoder_steps: int = field(default=1500, metadata={"help": "shared encoder pretraining steps (batch 16)"})
     size: str = field(default="default", metadata={"help": "model size preset: default or small"})
     corpus: str | None = field(
         default=None, metadata={"help": "an existing corpus folder (default: build OUT/corpus)"}
