@@ -33,6 +33,10 @@ def test_reproduce_micro_end_to_end_and_resume(small_corpus, tmp_path, capsys):
     ablation = json.loads((tmp_path / "results" / "ablation.json").read_text())
     assert set(ablation["arms"]) == {"asr", "asr_uas_qa"}
     assert ablation["arms"]["asr"]["perception"]["n"] > 0
+    assert (
+        ablation["command"].startswith("uas-hf reproduce --out ")
+        and "--seeds 0 --arms asr asr_uas_qa" in ablation["command"]
+    )
     assert ablation["arms"]["asr"]["cer_holistic"] is None
     assert ablation["arms"]["asr_uas_qa"]["cer_holistic"] is not None
     probe = json.loads((tmp_path / "run" / "encoder" / "probe.json").read_text())

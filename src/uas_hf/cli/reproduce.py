@@ -55,14 +55,24 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _command_line(settings: dict) -> str:
+    """The command as the user could retype it: every setting that differs from its default, in a fixed order."""
+    defaults = ReproduceConfig()
+    parts = ["uas-hf", "reproduce"]
+    for name, value in settings.items():
+        if value is None or value == getattr(defaults, name) or value == []:
+            continue
+        values = value if isinstance(value, list) else [value]
+        parts += [f"--{name.replace('_', '-')}", *(str(v) for v in values)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..reproduce.runner import run_reproduce
 
-    names = {f.name for f in fields(ReproduceConfig)}
-    config = ReproduceConfig(
-        **{k: v for k, v in vars(args).items() if k in names - {"command"}},
-        command="uas-hf reproduce " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else "",
-    )
+    names = {f.name for f in fields(ReproduceConfig)} - {"command"}
+    settings = {k: v for k, v in vars(args).items() if k in names}
+    config = ReproduceConfig(**settings, command=_command_line(settings))
     report = run_reproduce(config)
     print("\n== uas-hf reproduce ==")
     for step, entry in report["steps"].items():
