@@ -96,6 +96,10 @@ def test_validation_and_test_share_no_clip_voice_or_sentence(small_corpus, bench
         assert not values["test"] & values["validation"] and not values["test"] & values["train"]
 
 
-def test_bad_split_is_rejected(small_corpus, tmp_path):
+def test_bad_split_and_foreign_folder_are_rejected(small_corpus, tmp_path):
     with pytest.raises(ValueError, match="`split`"):
         build_micro_benchmark(small_corpus, tmp_path, split="dev")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="refusing to replace it"):
+        build_micro_benchmark(small_corpus, tmp_path, split="test")
+    assert (tmp_path / "notes.txt").is_file()

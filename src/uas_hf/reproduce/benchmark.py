@@ -343,7 +343,8 @@ def build_micro_benchmark(
 
     Args:
         corpus_dir (`str` or `os.PathLike`): the embedded corpus (`uas-hf corpus build`).
-        out_dir (`str` or `os.PathLike`): where the benchmark goes (replaced if it exists).
+        out_dir (`str` or `os.PathLike`): where the benchmark goes (an earlier benchmark there is replaced; any
+            other non-empty folder is refused).
         split (`str`, *optional*, defaults to `"test"`): corpus split; `"validation"` for choices, `"test"` for the
             final numbers only.
         seed (`int`, *optional*, defaults to `0`): seed of option order, distractors and pairs.
@@ -361,8 +362,13 @@ def build_micro_benchmark(
         raise ValueError(f"`split` must be 'validation' or 'test' (or 'train'), got {split!r}.")
     corpus_dir, out = Path(corpus_dir), Path(out_dir)
     rows = read_split(corpus_dir, split)
-    if out.exists():
-        shutil.rmtree(out)
+    if out.exists() and any(out.iterdir()):
+        if not (out / BENCHMARK_FILE).is_file():
+            raise ValueError(
+                f"`out_dir` {str(out)!r} is a non-empty folder that holds no micro-benchmark; refusing to replace it. "
+                "Pass an empty or new folder."
+            )
+        shutil.rmtree(out)  # an earlier build of the benchmark: rebuilt from scratch
     w = _Writer(out, corpus_dir, split, seed)
     speech = [r for r in rows if r.get("transcription")]
     pools = {
