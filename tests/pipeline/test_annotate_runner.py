@@ -221,7 +221,8 @@ def test_no_embed_audio_stores_source_paths(speech_folder, tmp_path):
     )
     rows_out = table_rows(out, "uas")
     assert all(r["audio"]["bytes"] is None and r["audio"]["path"].startswith(str(speech_folder)) for r in rows_out)
-    loaded = load_dataset(str(out), "uas")["test"]
+    # a private cache: the Parquet rows hold absolute paths, and a shared cache may hold an earlier session's copy
+    loaded = load_dataset(str(out), "uas", cache_dir=str(tmp_path / "hf_cache"))["test"]
     assert loaded[0]["audio"].get_all_samples().sample_rate == 16_000
 
 

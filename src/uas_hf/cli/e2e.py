@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..utils.durable import StepState
+
 
 STEPS = ("corpus", "annotate", "init", "stage2", "stage3", "eval", "cards")
 STATE_FILE = "e2e_state.json"
@@ -98,33 +100,6 @@ def register(subparsers) -> None:
 
 def _fingerprint(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-class _State:
-    """`e2e_state.json`: per step, the fingerprint of its settings + inputs, its outputs and how long it took."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.steps: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            self.steps = json.loads(path.read_text()).get("steps", {})
-
-    def done(self, step: str, fingerprint: str) -> dict[str, Any] | None:
-        entry = self.steps.get(step)
-        if entry and entry.get("fingerprint") == fingerprint and all(Path(p).exists() for p in entry["paths"]):
-            return entry
-        return None
-
-    def record(self, step: str, fingerprint: str, seconds: float, outputs: dict[str, Any], paths: list[str]):
-        self.steps[step] = {
-            "fingerprint": fingerprint,
-            "seconds": round(seconds, 1),
-            "outputs": outputs,
-            "paths": paths,
-        }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"steps": self.steps}, indent=2, default=str))
-        os.replace(tmp, self.path)
 
 
 def _repo_root() -> Path:
@@ -378,7 +353,7 @@ def run_e2e(config: E2EConfig) -> dict[str, Any]:
 
     out = Path(config.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    state = _State(out / STATE_FILE)
+    state = StepState(out / STATE_FILE)
     report: dict[str, Any] = {}
     upstream = uas_hf.__version__
     forced = False

@@ -56,13 +56,14 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ..utils import get_logger, iter_jsonl
+from ..utils.durable import exclusive_lock, repair_jsonl_log, write_json_atomic, write_text_atomic
 from .loaders import (
     Benchmark,
     BenchmarkDataError,
@@ -680,29 +681,6 @@ def _rank_name(index: int, total: int) -> str:
     return f"rank-{index:05d}-of-{total:05d}"
 
 
-def _repair_log(path: Path) -> None:
-    """Cut a torn last line (a kill mid-write) so appends start on a line boundary."""
-    if not path.exists():
-        return
-    good_end = 0
-    with open(path, "rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                json.loads(raw)
-            except ValueError:
-                break
-            good_end += len(raw)
-    size = path.stat().st_size
-    if good_end != size:
-        logger.warning("%s: cutting %d bytes of a torn write", path.name, size - good_end)
-        with open(path, "r+b") as f:
-            f.truncate(good_end)
-            f.flush()
-            os.fsync(f.fileno())
-
-
 def read_prediction_logs(pred_dir: Path) -> dict[str, dict[str, Any]]:
     """The latest row per id over every process's log; a row without ``error`` beats one with."""
     rows: dict[str, dict[str, Any]] = {}
@@ -721,62 +699,6 @@ def read_prediction_logs(pred_dir: Path) -> dict[str, dict[str, Any]]:
                 if previous is None or "error" in previous or "error" not in row:
                     rows[row["id"]] = row
     return rows
-
-
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def _merge_lock(out: Path) -> Iterator[bool]:
-    """Only one process merges; a lock left by a dead process is taken over."""
-    lock = out / ".merge.lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text() or 0)
-            except (ValueError, OSError):
-                pid = 0
-            if pid and pid != os.getpid() and _pid_alive(pid):
-                yield False
-                return
-            lock.unlink(missing_ok=True)
-            continue
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        try:
-            yield True
-        finally:
-            lock.unlink(missing_ok=True)
-        return
-    yield False
 
 
 # ---- Generation ---------------------------------------------------------------------------------------------------
@@ -930,7 +852,7 @@ def _check_run_file(out: Path, identity: dict[str, Any], config: EvalConfig) -> 
                 f"`output_dir` {str(out)!r} holds predictions of a different run ({details}). Use another --out, "
                 "or pass --overwrite to discard them."
             )
-    _write_json_atomic(path, {"identity": identity, "model": str(Path(config.model).resolve()), "data": config.data})
+    write_json_atomic(path, {"identity": identity, "model": str(Path(config.model).resolve()), "data": config.data})
 
 
 def _reset(out: Path) -> None:
@@ -961,7 +883,7 @@ def _update_stats(path: Path, generate_s: float, n: int, device: str, dtype: str
     stats["generate_s"] += generate_s
     stats["n_generated"] += n
     stats["runs"].append({"generate_s": round(generate_s, 4), "n_generated": n, "device": device, "dtype": dtype})
-    _write_json_atomic(path, stats)
+    write_json_atomic(path, stats)
 
 
 def _gather_stats(pred_dir: Path) -> dict[str, Any]:
@@ -1011,7 +933,7 @@ def run_evaluation(config: EvalConfig, *, model=None, processor=None) -> dict[st
     pred_dir.mkdir(exist_ok=True)
     rank = _rank_name(config.shard_index, config.num_shards)
     log_path = pred_dir / f"{rank}.jsonl"
-    _repair_log(log_path)
+    repair_jsonl_log(log_path, id_key=None)
 
     done = {i for i, row in read_prediction_logs(pred_dir).items() if "error" not in row}
     mine = [item for index, item in enumerate(task.items) if index % config.num_shards == config.shard_index]
@@ -1047,7 +969,7 @@ def run_evaluation(config: EvalConfig, *, model=None, processor=None) -> dict[st
             len(missing),
         )
         return {"status": "pending", "missing": len(missing), "output_dir": str(out)}
-    with _merge_lock(out) as acquired:
+    with exclusive_lock(out / ".merge.lock") as acquired:
         if not acquired:
             return {"status": "pending", "missing": 0, "output_dir": str(out), "merging": "another process"}
         return _merge_and_score(config, task, out, rows, identity, device, dtype, started, load_s)
@@ -1107,7 +1029,7 @@ def _merge_and_score(config, task, out, rows, identity, device, dtype, started, 
 
     merged = [rows[item.id] for item in task.items]
     pred_path = out / "predictions.jsonl"
-    _write_text_atomic(pred_path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in merged))
+    write_text_atomic(pred_path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in merged))
     responses = {row["id"]: row.get("response") for row in merged}
     t0 = time.perf_counter()
     scores = task.score(responses, config.think)
@@ -1159,13 +1081,13 @@ def _merge_and_score(config, task, out, rows, identity, device, dtype, started, 
         },
     }
     results["model_index"] = model_index_entries(results)
-    _write_json_atomic(out / "results.json", results)
-    _write_text_atomic(out / "results.md", render_markdown(results))
-    _write_text_atomic(out / "model-index.yaml", render_model_index_yaml(results))
+    write_json_atomic(out / "results.json", results)
+    write_text_atomic(out / "results.md", render_markdown(results))
+    write_text_atomic(out / "model-index.yaml", render_model_index_yaml(results))
     eval_dir = out / "eval_results"
     eval_dir.mkdir(exist_ok=True)
     for name, payload in _eval_result_files(results).items():
-        _write_json_atomic(eval_dir / name, payload)
+        write_json_atomic(eval_dir / name, payload)
     if task.benchmark in MULTIPLE_CHOICE:
         plot_perception_vs_reasoning(results, out / "perception_vs_reasoning.png")
     logger.info("wrote %s", out / "results.json")

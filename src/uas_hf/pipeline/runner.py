@@ -26,7 +26,6 @@ How the guarantees are kept:
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import json
 import multiprocessing
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..utils import get_logger
+from ..utils.durable import exclusive_lock, repair_jsonl_log, write_json_atomic
 from .audio import AudioLoadConfig, InputRejected, load_audio
 from .base import AudioSample, BackendError, Caption, call_per_sample
 from .sources import SourceItem, open_source
@@ -230,44 +230,11 @@ def _shard_name(i: int, n: int) -> str:
     return f"shard-{i:05d}-of-{n:05d}"
 
 
-def _repair_log(path: Path) -> tuple[int, str | None]:
-    """Cut a torn last line (a crash mid-write) and return (complete lines, id of the last one)."""
-    if not path.exists():
-        return 0, None
-    count, last_id, good_end = 0, None, 0
-    with open(path, "rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                last_id = json.loads(raw)["id"]
-            except (ValueError, KeyError):
-                break
-            count += 1
-            good_end += len(raw)
-    if good_end != path.stat().st_size:
-        logger.warning(f"{path.name}: cutting {path.stat().st_size - good_end} bytes of a torn write")
-        with open(path, "r+b") as f:
-            f.truncate(good_end)
-            f.flush()
-            os.fsync(f.fileno())
-    return count, last_id
-
-
 def _iter_log(path: Path) -> Iterator[dict[str, Any]]:
     with open(path, "rb") as f:
         for raw in f:
             if raw.endswith(b"\n"):
                 yield json.loads(raw)
-
-
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _batched(items: Iterable, sizes: Iterator[int]) -> Iterator[list]:
@@ -282,16 +249,6 @@ def _batched(items: Iterable, sizes: Iterator[int]) -> Iterator[list]:
         if not batch:
             return
         yield batch
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ---- Processing ---------------------------------------------------------------------------------------------------
@@ -454,7 +411,7 @@ def run_shard(config: AnnotateConfig, shard_index: int) -> dict[str, Any]:
     log_path, done_path = work / f"{name}.jsonl", work / f"{name}.done"
     if done_path.exists():
         return json.loads(done_path.read_text())
-    done_before, last_id = _repair_log(log_path)
+    done_before, last_id = repair_jsonl_log(log_path)
     source = open_source(config.source, config.audio_column, config.text_column, config.splits)
     total_rows = source.num_rows()
     shard_total = len(range(shard_index, total_rows, n))
@@ -523,7 +480,7 @@ def run_shard(config: AnnotateConfig, shard_index: int) -> dict[str, Any]:
         "source_rows": total_rows,
         "provenance": {"source": source.describe(), **provenance},
     }
-    _write_json_atomic(done_path, stats)
+    write_json_atomic(done_path, stats)
     return stats
 
 
@@ -640,32 +597,6 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-@contextlib.contextmanager
-def _merge_lock(work: Path):
-    lock = work / "merge.lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text() or 0)
-            except (ValueError, OSError):
-                pid = 0
-            if pid and _pid_alive(pid) and pid != os.getpid():
-                yield False
-                return
-            lock.unlink(missing_ok=True)  # a merger that died: take over
-            continue
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        try:
-            yield True
-        finally:
-            lock.unlink(missing_ok=True)
-        return
-    yield False
-
-
 def shards_done(config: AnnotateConfig) -> list[dict[str, Any]] | None:
     """Every shard's done record, or `None` while some shard is unfinished."""
     work = Path(config.output_dir) / WORK_DIR
@@ -699,7 +630,7 @@ def merge(
     if done is None:
         logger.info("not merging yet: some shards are unfinished")
         return None
-    with _merge_lock(work) as acquired:
+    with exclusive_lock(work / "merge.lock") as acquired:
         if not acquired:
             logger.info("another process is merging this job")
             return None
@@ -894,7 +825,7 @@ def _merge_locked(config, qa_generator, done, parse_uas, render_dataset_card, wa
         embed_audio=config.embed_audio,
     )
     (stage / "README.md").write_text(readme, encoding="utf-8")
-    _write_json_atomic(stage / "summary.json", summary)
+    write_json_atomic(stage / "summary.json", summary)
     for name in ("uas", "qa", "rejected.jsonl", "summary.json", "README.md"):
         target = out / name
         if target.is_dir():

@@ -8,13 +8,13 @@ loses at most the one in flight, and `--eval-split test` after `--eval-split val
 
 import hashlib
 import json
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..utils.durable import StepState
 from ..utils.logging import get_logger
 
 
@@ -99,31 +99,6 @@ def _fingerprint(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-class _State:
-    """Per step: fingerprint, outputs, output paths, seconds (written atomically after every step)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.steps: dict[str, dict[str, Any]] = json.loads(path.read_text())["steps"] if path.is_file() else {}
-
-    def done(self, step: str, fingerprint: str) -> dict[str, Any] | None:
-        entry = self.steps.get(step)
-        if entry and entry["fingerprint"] == fingerprint and all(Path(p).exists() for p in entry["paths"]):
-            return entry
-        return None
-
-    def record(self, step: str, fingerprint: str, seconds: float, outputs: Any, paths: list[str]) -> None:
-        self.steps[step] = {
-            "fingerprint": fingerprint,
-            "seconds": round(seconds, 1),
-            "outputs": outputs,
-            "paths": paths,
-        }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"steps": self.steps}, indent=2, default=str))
-        os.replace(tmp, self.path)
-
-
 def versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -170,7 +145,7 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
 
     out = Path(config.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    state = _State(out / STATE_FILE)
+    state = StepState(out / STATE_FILE)
     corpus_dir = _corpus_dir(config, out)
     report: dict[str, Any] = {}
     forced = False
