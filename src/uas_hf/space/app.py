@@ -56,7 +56,7 @@ def build_demo(
 
     Example:
 
-    >>> demo = build_demo(audit_dir="/tmp/uas-audits")  # doctest: +SKIP
+    >>> demo = build_demo(audit_dir="runs/audits")  # doctest: +SKIP
     >>> launch_demo(demo, port=7860)  # doctest: +SKIP
     """
     require("gradio", "The UAS demo Space")

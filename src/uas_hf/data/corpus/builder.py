@@ -166,11 +166,11 @@ def build_corpus(
 
     ```python
     >>> from uas_hf.data.corpus import build_corpus
-    >>> info = build_corpus("/tmp/uas_corpus", size="small", seed=0)  # doctest: +SKIP
+    >>> info = build_corpus("runs/uas_corpus", size="small", seed=0)  # doctest: +SKIP
     >>> info["splits"]["test"]["clips"]  # doctest: +SKIP
     22
     >>> from datasets import load_dataset  # doctest: +SKIP
-    >>> ds = load_dataset("audiofolder", data_dir="/tmp/uas_corpus")  # doctest: +SKIP
+    >>> ds = load_dataset("audiofolder", data_dir="runs/uas_corpus")  # doctest: +SKIP
 
     ```
     """
