@@ -81,6 +81,20 @@ def test_file_paths_and_torch_tensors(processor, tmp_path):
     np.testing.assert_allclose(from_path["input_features"][:, :70], from_tensor["input_features"][:, :70], atol=0.05)
 
 
+def test_a_list_of_paths_is_one_clip_per_path(processor, tmp_path):
+    # regression: np.isscalar("a.wav") is True, so a list of paths was once read as one clip of floats
+    clips = [synthetic_clip(0.6, seed=3), synthetic_clip(1.1, seed=4)]
+    paths = []
+    for i, clip in enumerate(clips):
+        paths.append(str(tmp_path / f"clip_{i}.wav"))
+        soundfile.write(paths[-1], clip, SAMPLING_RATE, subtype="FLOAT")
+    text = [_prompt(processor), _prompt(processor)]
+    from_paths = processor(text=text, audio=paths, return_tensors="np")
+    from_arrays = processor(text=text, audio=clips, return_tensors="np")
+    assert from_paths["input_ids"].tolist() == from_arrays["input_ids"].tolist()
+    np.testing.assert_allclose(from_paths["input_features"], from_arrays["input_features"], atol=1e-5)
+
+
 def test_batched_padding_is_left_for_generation(processor):
     inputs = processor(
         text=[_prompt(processor), "Short " + processor.audio_token],

@@ -246,7 +246,14 @@ class UASAudioProcessor(ProcessorMixin):
     def _prepare_audio(self, audio, sampling_rate, allow_silent_audio: bool) -> list[np.ndarray]:
         if isinstance(audio, (str, os.PathLike, np.ndarray, dict)) or hasattr(audio, "detach"):
             clips = [audio]
-        elif isinstance(audio, (list, tuple)) and audio and all(np.isscalar(x) for x in audio):
+        elif (
+            isinstance(audio, (list, tuple))
+            and audio
+            and all(
+                np.isscalar(x) and not isinstance(x, (str, bytes))
+                for x in audio  # np.isscalar('a.wav') is True
+            )
+        ):
             clips = [np.asarray(audio, dtype=np.float32)]  # one clip given as a list of floats
         elif isinstance(audio, (list, tuple)):
             clips = list(audio)
