@@ -19,7 +19,6 @@ audio, not a useful model. `docs/results/` and issue notes hold what was measure
 """
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..utils.durable import StepState
+from ..utils.durable import fingerprint as step_fingerprint
 
 
 STEPS = ("corpus", "annotate", "init", "stage2", "stage3", "eval", "cards")
@@ -98,10 +98,6 @@ def register(subparsers) -> None:
 # ---- step bookkeeping ---------------------------------------------------------------------------------------------
 
 
-def _fingerprint(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def _repo_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
@@ -124,7 +120,7 @@ def step_corpus(config: E2EConfig, out: Path) -> dict[str, Any]:
     from ..data.corpus import build_corpus
 
     info = build_corpus(out / "corpus", size=config.size, seed=config.seed, num_workers=config.num_proc)
-    return {"clips": info.get("n_clips") or info.get("clips"), "splits": info.get("splits")}
+    return {"clips": info["n_clips"], "splits": info["splits"]}
 
 
 def step_annotate(config: E2EConfig, out: Path) -> dict[str, Any]:
@@ -144,15 +140,12 @@ def step_annotate(config: E2EConfig, out: Path) -> dict[str, Any]:
 
 
 def _training_texts(dataset_dir: Path) -> list[str]:
-    """Every text the model will read or write during training: transcripts, canonical UAS JSON, QA turns."""
+    """Every text the model will read or write in the main job: transcripts, canonical UAS JSON, QA turns."""
     from datasets import load_dataset
-
-    from ..schema import parse_uas, render_caption
 
     uas = load_dataset(str(dataset_dir), "uas", split="train").select_columns(["transcription", "uas"])
     qa = load_dataset(str(dataset_dir), "qa", split="train").select_columns(["question", "answer", "options"])
     texts = [row["uas"] for row in uas]
-    texts += [render_caption(parse_uas(row["uas"])) for row in uas]
     texts += [t for t in uas["transcription"] if t]
     texts += [f"{row['question']} {' '.join(row['options'] or [])} {row['answer']}" for row in qa]
     return texts
@@ -362,7 +355,7 @@ def run_e2e(config: E2EConfig) -> dict[str, Any]:
         settings = {name: getattr(config, name) for name in STEP_SETTINGS[step]}
         if step in ("stage2", "stage3"):
             settings["recipe"] = _recipe(config, step).read_text()
-        fingerprint = _fingerprint({"step": step, "settings": settings, "upstream": upstream})
+        fingerprint = step_fingerprint({"step": step, "settings": settings, "upstream": upstream})
         upstream = fingerprint
         entry = None if forced else state.done(step, fingerprint)
         if entry is not None:

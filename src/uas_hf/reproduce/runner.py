@@ -6,7 +6,6 @@ Every (arm, seed) has its own training step and, per evaluation split, its own e
 loses at most the one in flight, and `--eval-split test` after `--eval-split validation` reuses the trained arms.
 """
 
-import hashlib
 import json
 import platform
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..utils.durable import StepState
+from ..utils.durable import fingerprint as step_fingerprint
 from ..utils.logging import get_logger
 
 
@@ -95,10 +95,6 @@ class ReproduceConfig:
             self.projector_steps = max(1, self.steps // 3)
 
 
-def _fingerprint(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -153,7 +149,7 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     def step(name: str, settings: dict, upstream: str, paths: list[Path], func) -> tuple[str, Any]:
         nonlocal forced
         forced = forced or name in config.force
-        fingerprint = _fingerprint({"step": name, "settings": settings, "upstream": upstream})
+        fingerprint = step_fingerprint({"step": name, "settings": settings, "upstream": upstream})
         entry = None if forced else state.done(name, fingerprint)
         if entry is not None:
             logger.info("[reproduce] %s reused (%s s when it ran)", name, entry["seconds"])

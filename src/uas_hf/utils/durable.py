@@ -6,6 +6,7 @@ process is taken over.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -104,6 +105,11 @@ def repair_jsonl_log(path: str | os.PathLike, id_key: str | None = "id") -> tupl
             f.flush()
             os.fsync(f.fileno())
     return count, last_id
+
+
+def fingerprint(obj: Any) -> str:
+    """A short, stable hash of a JSON-able object (settings, upstream fingerprints) for `StepState`."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class StepState:
