@@ -21,6 +21,8 @@ def test_config_rejects_unknown_arms():
         ReproduceConfig(eval_split="train")
     with pytest.raises(ValueError, match="validation runs are for choices"):
         ReproduceConfig(eval_split="validation", results_dir="docs/results")
+    with pytest.raises(ValueError, match="`workers` must be a positive integer, got 0"):
+        ReproduceConfig(workers=0)
 
 
 @pytest.mark.slow
@@ -48,3 +50,26 @@ def test_reproduce_micro_end_to_end_and_resume(small_corpus, tmp_path, capsys):
     assert main(args) == 0  # resumed: every step reused
     out = capsys.readouterr().out
     assert "ran " not in out and out.count("reused") == 8  # 4 shared steps + train and eval of 2 arms
+
+
+@pytest.mark.slow
+def test_reproduce_workers_give_the_serial_results(small_corpus, tmp_path):
+    """`--workers 2` runs arm-seeds in spawned processes; every prediction must equal the one-process run's."""
+    from uas_hf.cli.main import main
+
+    micro = [*MICRO[:2], "1", *MICRO[2:]]  # seeds 0 1: four arm-seeds for two workers
+    for name, workers in (("serial", "1"), ("parallel", "2")):
+        args = ["reproduce", "--out", str(tmp_path / name), "--corpus", str(small_corpus),
+                "--results-dir", str(tmp_path / f"{name}-results"), "--workers", workers, *micro]  # fmt: skip
+        assert main(args) == 0
+    results = sorted((tmp_path / "serial" / "arms").glob("*/seed*/result.test.json"))
+    assert len(results) == 4
+    for serial in results:
+        parallel = tmp_path / "parallel" / serial.relative_to(tmp_path / "serial")
+        a, b = json.loads(serial.read_text()), json.loads(parallel.read_text())
+        assert a["items"] == b["items"] and a["summary"] == b["summary"]
+    state = json.loads((tmp_path / "parallel" / "reproduce_state.json").read_text())["steps"]
+    assert {name for name in state if name.startswith(("train:", "eval:"))} == {
+        f"{kind}:{arm}:seed{seed}{':test' if kind == 'eval' else ''}"
+        for kind in ("train", "eval") for arm in ("asr", "asr_uas_qa") for seed in (0, 1)
+    }  # fmt: skip

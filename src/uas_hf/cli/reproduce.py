@@ -51,6 +51,7 @@ def register(subparsers) -> None:
         "--eval-split", default=defaults.eval_split, choices=["validation", "test"], help=helps["eval_split"]
     )
     parser.add_argument("--results-dir", default=defaults.results_dir, help=helps["results_dir"])
+    parser.add_argument("--workers", type=int, default=defaults.workers, help=helps["workers"])
     parser.add_argument("--force", nargs="+", default=[], choices=["corpus", "benchmark", "encoder", "projector"])
     parser.set_defaults(func=run)
 

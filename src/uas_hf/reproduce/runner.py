@@ -9,11 +9,12 @@ loses at most the one in flight, and `--eval-split test` after `--eval-split val
 import json
 import platform
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..utils.durable import StepState
+from ..utils.durable import StepState, write_json_atomic
 from ..utils.durable import fingerprint as step_fingerprint
 from ..utils.logging import get_logger
 
@@ -63,6 +64,13 @@ class ReproduceConfig:
         metadata={"help": "validation for every choice (steps, size); test only for the final, reported run"},
     )
     results_dir: str = field(default="docs/results", metadata={"help": "where the report goes"})
+    workers: int = field(
+        default=1,
+        metadata={
+            "help": "arm-seed runs trained and evaluated at once, each in its own process with "
+            "cpu_count // workers threads (unless OMP_NUM_THREADS is set)"
+        },
+    )
     command: str = field(default="", metadata={"help": "the command line, recorded in the report"})
     force: list[str] = field(default_factory=list, metadata={"help": "re-run these shared steps (and later ones)"})
 
@@ -86,6 +94,8 @@ class ReproduceConfig:
                 f"`results_dir` is {self.results_dir!r} but `eval_split` is 'validation': validation runs are for "
                 "choices, not results. Pass `--results-dir runs/validation-results` (or any scratch folder)."
             )
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"`workers` must be a positive integer, got {self.workers!r}; e.g. `--workers 2`.")
         if not self.seeds:
             raise ValueError("`seeds` must name at least one seed, e.g. `--seeds 0 1 2`.")
         bad = sorted(set(self.force) - set(SHARED_STEPS))
@@ -124,20 +134,10 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     """Run (or resume) every step and write the report; returns `{"steps": {...}, "results": {...}}`."""
     from tqdm.auto import tqdm
 
-    from .arms import (
-        ARMS,
-        SHARED_PARTS,
-        generation_evals,
-        init_model,
-        likelihood_eval,
-        load_train_corpus,
-        summarize,
-        train_sft,
-    )
+    from .arms import SHARED_PARTS, init_model, load_train_corpus, train_sft
     from .benchmark import benchmark_counts, build_micro_benchmark
     from .encoder import pretrain_encoder
     from .report import write_results
-    from .scoring import cluster_of, load_records
 
     out = Path(config.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -212,57 +212,94 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
 
     runs: dict[str, list[dict[str, Any]]] = {}
     run_time = {"encoder": state.steps["encoder"]["seconds"], "projector": state.steps["projector"]["seconds"]}
+    split = config.eval_split
+    paths = {"corpus": str(corpus_dir), "projector": str(projector_dir / "final"), "bench": str(eval_bench)}
     pairs = [(arm, seed) for arm in config.arms for seed in config.seeds]
-    for arm, seed in tqdm(pairs, desc="arms x seeds"):
+    jobs: dict[tuple[str, int], dict[str, Any]] = {}
+    for arm, seed in pairs:
         arm_dir = out / "arms" / arm / f"seed{seed}"
-        split = config.eval_split
-        result_file = arm_dir / f"result.{split}.json"
-
-        def train_step(arm=arm, seed=seed, arm_dir=arm_dir):
-            corpus = load_train_corpus(corpus_dir, max_clips=config.max_train_clips)
-            return train_sft(projector_dir / "final", corpus, SHARED_PARTS + ARMS[arm], arm_dir / "train",
-                             stage=3, steps=config.steps, seed=seed)  # fmt: skip
-
-        train_fp, train = step(f"train:{arm}:seed{seed}", {"arm": arm, "seed": seed, "steps": config.steps}, fp,
-                               [arm_dir / "train" / "final" / "config.json"], train_step)  # fmt: skip
-
-        def eval_step(arm=arm, seed=seed, arm_dir=arm_dir, result_file=result_file, train=train, split=split):
-            model_dir = arm_dir / "train" / "final"
-            predictions_file = arm_dir / f"likelihood_predictions.{split}.jsonl"
-            likelihood_eval(model_dir, eval_bench, predictions_file)
-            predictions = [json.loads(line) for line in predictions_file.read_text().splitlines()]
-            records, clips = load_records(eval_bench)
-            by_id = {r["id"]: r for r in records}
-            holistic = bool({"uas"} & set(ARMS[arm]))
-            generation = generation_evals(model_dir, eval_bench, corpus_dir, arm_dir / f"eval-{split}",
-                                          holistic=holistic, asr_limit=config.asr_limit, split=split)  # fmt: skip
-            result = {
-                "arm": arm,
-                "seed": seed,
-                "eval_split": split,
-                "train": train,
-                "summary": summarize(eval_bench, predictions, seed=seed),
-                "items": [
-                    {
-                        "id": p["id"],
-                        "correct": p["correct"],
-                        "category": by_id[p["id"]]["category"],
-                        "task_name": by_id[p["id"]]["task_name"],
-                        "cluster": cluster_of(p["id"], clips),
-                    }
-                    for p in predictions
-                ],  # fmt: skip
-                **generation,
-            }
-            result_file.write_text(json.dumps(result, indent=1))
-            return {k: result["summary"][k]["acc"] for k in ("perception", "reasoning")}
-
-        settings = {"split": split, "asr_limit": config.asr_limit, "bench_limit": config.bench_limit}
-        step(f"eval:{arm}:seed{seed}:{split}", settings, train_fp, [result_file], eval_step)
-        runs.setdefault(arm, []).append(json.loads(result_file.read_text()))
-        run_time[f"{arm}/seed{seed}"] = sum(
-            state.steps[name]["seconds"] for name in (f"train:{arm}:seed{seed}", f"eval:{arm}:seed{seed}:{split}")
+        train_name, eval_name = f"train:{arm}:seed{seed}", f"eval:{arm}:seed{seed}:{split}"
+        train_fp = step_fingerprint(
+            {"step": train_name, "settings": {"arm": arm, "seed": seed, "steps": config.steps}, "upstream": fp}
         )
+        eval_settings = {"split": split, "asr_limit": config.asr_limit, "bench_limit": config.bench_limit}
+        eval_fp = step_fingerprint({"step": eval_name, "settings": eval_settings, "upstream": train_fp})
+        jobs[(arm, seed)] = {
+            "arm_dir": arm_dir,
+            "train": (train_name, train_fp, [arm_dir / "train" / "final" / "config.json"]),
+            "eval": (eval_name, eval_fp, [arm_dir / f"result.{split}.json"]),
+        }
+
+    def pending(kind: str, arm: str, seed: int):
+        name, fingerprint, _ = jobs[(arm, seed)][kind]
+        entry = None if forced else state.done(name, fingerprint)
+        if entry is not None:
+            logger.info("[reproduce] %s reused (%s s when it ran)", name, entry["seconds"])
+            report[name] = {"status": "reused", "seconds": entry["seconds"]}
+        return entry
+
+    def finish(kind: str, arm: str, seed: int, seconds: float, outputs: Any) -> None:
+        name, fingerprint, step_paths = jobs[(arm, seed)][kind]
+        state.record(name, fingerprint, seconds, outputs, [str(p) for p in step_paths])
+        report[name] = {"status": "ran", "seconds": round(seconds, 1)}
+
+    def task(kind: str, arm: str, seed: int, train: Any = None) -> tuple[Any, ...]:
+        arm_dir = str(jobs[(arm, seed)]["arm_dir"])
+        if kind == "train":
+            return (_train_pair, arm, seed, arm_dir, paths, config.steps, config.max_train_clips)
+        return (_eval_pair, arm, seed, arm_dir, paths, split, config.asr_limit, train)
+
+    bar = tqdm(total=2 * len(pairs), desc="arms x seeds (train + eval)")
+    failures: list[BaseException] = []
+    with _pair_executor(config.workers) as executor:
+        running: dict[Any, tuple[str, str, int]] = {}
+
+        def submit(kind: str, arm: str, seed: int, train: Any = None) -> None:
+            logger.info("[reproduce] %s:%s:seed%s running", kind, arm, seed)
+            future = executor.submit(_call, *task(kind, arm, seed, train))
+            running[future] = (kind, arm, seed)
+            if isinstance(executor, _InlineExecutor):
+                handle(future)  # one process: record each step as soon as it ends
+
+        def after_train(arm: str, seed: int, train: Any) -> None:
+            bar.update(1)
+            if pending("eval", arm, seed) is None:
+                submit("eval", arm, seed, train)
+            else:
+                bar.update(1)
+
+        def handle(future) -> None:
+            kind, arm, seed = running.pop(future)
+            try:
+                outputs, seconds = future.result()
+            except Exception as error:  # record what the other workers finish, submit nothing new, then raise
+                logger.error("[reproduce] %s:%s:seed%s failed: %s", kind, arm, seed, error)
+                failures.append(error)
+                return
+            finish(kind, arm, seed, seconds, outputs)
+            if kind == "eval":
+                bar.update(1)
+            elif not failures:
+                after_train(arm, seed, outputs)
+
+        for arm, seed in pairs:
+            if failures:
+                break
+            entry = pending("train", arm, seed)
+            if entry is None:
+                submit("train", arm, seed)
+            else:
+                after_train(arm, seed, entry["outputs"])
+        while running:
+            for future in _wait_first(list(running)):
+                handle(future)
+    if failures:
+        raise failures[0]
+    bar.close()
+    for arm, seed in pairs:
+        names = (jobs[(arm, seed)]["train"][0], jobs[(arm, seed)]["eval"][0])
+        runs.setdefault(arm, []).append(json.loads(jobs[(arm, seed)]["eval"][2][0].read_text()))
+        run_time[f"{arm}/seed{seed}"] = sum(state.steps[name]["seconds"] for name in names)
 
     written = write_results(
         config.results_dir,
@@ -276,3 +313,104 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         eval_split=config.eval_split,
     )
     return {"steps": report, "results": {k: str(v) for k, v in written.items()}, "config": asdict(config)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One arm-seed's steps, as module-level functions so that `--workers N` can run them in spawned processes.
+
+
+def _train_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], steps: int, max_clips: int | None):
+    from .arms import ARMS, SHARED_PARTS, load_train_corpus, train_sft
+
+    corpus = load_train_corpus(Path(paths["corpus"]), max_clips=max_clips)
+    return train_sft(Path(paths["projector"]), corpus, SHARED_PARTS + ARMS[arm], Path(arm_dir) / "train",
+                     stage=3, steps=steps, seed=seed)  # fmt: skip
+
+
+def _eval_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: str, asr_limit: int | None, train):
+    from .arms import ARMS, generation_evals, likelihood_eval, summarize
+    from .scoring import cluster_of, load_records
+
+    arm_dir, bench = Path(arm_dir), Path(paths["bench"])
+    model_dir = arm_dir / "train" / "final"
+    predictions_file = arm_dir / f"likelihood_predictions.{split}.jsonl"
+    likelihood_eval(model_dir, bench, predictions_file)
+    predictions = [json.loads(line) for line in predictions_file.read_text().splitlines()]
+    records, clips = load_records(bench)
+    by_id = {r["id"]: r for r in records}
+    holistic = bool({"uas"} & set(ARMS[arm]))
+    generation = generation_evals(model_dir, bench, Path(paths["corpus"]), arm_dir / f"eval-{split}",
+                                  holistic=holistic, asr_limit=asr_limit, split=split)  # fmt: skip
+    result = {
+        "arm": arm,
+        "seed": seed,
+        "eval_split": split,
+        "train": train,
+        "summary": summarize(bench, predictions, seed=seed),
+        "items": [
+            {
+                "id": p["id"],
+                "correct": p["correct"],
+                "category": by_id[p["id"]]["category"],
+                "task_name": by_id[p["id"]]["task_name"],
+                "cluster": cluster_of(p["id"], clips),
+            }
+            for p in predictions
+        ],  # fmt: skip
+        **generation,
+    }
+    write_json_atomic(arm_dir / f"result.{split}.json", result)
+    return {k: result["summary"][k]["acc"] for k in ("perception", "reasoning")}
+
+
+def _call(func, *args):
+    """Run one step and time it where it runs (a worker's queueing time is not the step's)."""
+    started = time.perf_counter()
+    outputs = func(*args)
+    return outputs, time.perf_counter() - started
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+class _InlineExecutor:
+    """`--workers 1`: run each task at submission, in this process, behind the executor interface."""
+
+    def submit(self, func, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(func(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _pair_executor(workers: int):
+    if workers == 1:
+        return _InlineExecutor()
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = int(os.environ.get("OMP_NUM_THREADS") or max(1, (os.cpu_count() or 1) // workers))
+    logger.info("[reproduce] %d worker processes, %d torch thread(s) each", workers, threads)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(threads,),
+    )
+
+
+def _wait_first(futures: list[Future]) -> set[Future]:
+    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+    return done
