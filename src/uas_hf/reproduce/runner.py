@@ -249,22 +249,19 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
             return (_train_pair, arm, seed, arm_dir, paths, config.steps, config.max_train_clips)
         return (_eval_pair, arm, seed, arm_dir, paths, split, config.asr_limit, train)
 
+    # At most `workers` steps in flight; a finished training's evaluation goes before the next training, and pairs
+    # go seed by seed, so every finished seed is a complete set of arms even if the run is cut short.
     bar = tqdm(total=2 * len(pairs), desc="arms x seeds (train + eval)")
     failures: list[BaseException] = []
+    evals: list[tuple[str, int, Any]] = []
+    trains = [(arm, seed) for seed in config.seeds for arm in config.arms]
     with _pair_executor(config.workers) as executor:
         running: dict[Any, tuple[str, str, int]] = {}
-
-        def submit(kind: str, arm: str, seed: int, train: Any = None) -> None:
-            logger.info("[reproduce] %s:%s:seed%s running", kind, arm, seed)
-            future = executor.submit(_call, *task(kind, arm, seed, train))
-            running[future] = (kind, arm, seed)
-            if isinstance(executor, _InlineExecutor):
-                handle(future)  # one process: record each step as soon as it ends
 
         def after_train(arm: str, seed: int, train: Any) -> None:
             bar.update(1)
             if pending("eval", arm, seed) is None:
-                submit("eval", arm, seed, train)
+                evals.append((arm, seed, train))
             else:
                 bar.update(1)
 
@@ -272,30 +269,40 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
             kind, arm, seed = running.pop(future)
             try:
                 outputs, seconds = future.result()
-            except Exception as error:  # record what the other workers finish, submit nothing new, then raise
+            except Exception as error:  # record what the other workers finish, start nothing new, then raise
                 logger.error("[reproduce] %s:%s:seed%s failed: %s", kind, arm, seed, error)
                 failures.append(error)
                 return
             finish(kind, arm, seed, seconds, outputs)
             if kind == "eval":
                 bar.update(1)
-            elif not failures:
+            else:
                 after_train(arm, seed, outputs)
 
-        for arm, seed in pairs:
-            if failures:
-                break
-            entry = pending("train", arm, seed)
-            if entry is None:
-                submit("train", arm, seed)
-            else:
-                after_train(arm, seed, entry["outputs"])
+        def fill() -> None:
+            while not failures and len(running) < config.workers and (evals or trains):
+                if evals:
+                    kind, (arm, seed, train) = "eval", evals.pop(0)
+                else:
+                    (arm, seed), train = trains.pop(0), None
+                    if (entry := pending("train", arm, seed)) is not None:
+                        after_train(arm, seed, entry["outputs"])
+                        continue
+                    kind = "train"
+                logger.info("[reproduce] %s:%s:seed%s running", kind, arm, seed)
+                future = executor.submit(_call, *task(kind, arm, seed, train))
+                running[future] = (kind, arm, seed)
+                if isinstance(executor, _InlineExecutor):
+                    handle(future)  # one process: record each step as soon as it ends
+
+        fill()
         while running:
             for future in _wait_first(list(running)):
                 handle(future)
+            fill()
+    bar.close()
     if failures:
         raise failures[0]
-    bar.close()
     for arm, seed in pairs:
         names = (jobs[(arm, seed)]["train"][0], jobs[(arm, seed)]["eval"][0])
         runs.setdefault(arm, []).append(json.loads(jobs[(arm, seed)]["eval"][2][0].read_text()))
