@@ -20,6 +20,7 @@ Writes `benchmarks/results/bench_eval.json` as a list of {"name", "value", "unit
 
     OMP_NUM_THREADS=1 python benchmarks/bench_eval.py            # 128 clips, batch 32, 32 new tokens
     OMP_NUM_THREADS=1 python benchmarks/bench_eval.py --quick    # smoke run
+    python benchmarks/bench_eval.py --device cuda --out benchmarks/results/gpu/bench_eval.json   # on a GPU (fp32)
 """
 
 from __future__ import annotations
@@ -53,7 +54,16 @@ def make_audiofolder(folder: Path, n: int) -> None:
     (folder / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-def run_batched(model_dir: Path, data: Path, out: Path, model, processor, batch_size: int, max_new_tokens: int):
+def run_batched(
+    model_dir: Path,
+    data: Path,
+    out: Path,
+    model,
+    processor,
+    batch_size: int,
+    max_new_tokens: int,
+    cache_implementation: str = "static",
+):
     from uas_hf.evaluation.runner import EvalConfig, run_evaluation
 
     shutil.rmtree(out, ignore_errors=True)
@@ -64,6 +74,7 @@ def run_batched(model_dir: Path, data: Path, out: Path, model, processor, batch_
         output_dir=str(out),
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
+        cache_implementation=cache_implementation,
         progress=False,
     )
     wall, cpu = time.perf_counter(), time.process_time()
@@ -76,11 +87,12 @@ def run_batched(model_dir: Path, data: Path, out: Path, model, processor, batch_
     return wall, cpu, predictions
 
 
-def run_loop(data: Path, model, processor, max_new_tokens: int):
+def run_loop(data: Path, model, processor, max_new_tokens: int, cache_implementation: str = "static"):
     import torch
 
     from uas_hf.evaluation.prompts import TRANSCRIBE_INSTRUCTION
     from uas_hf.models.uas_audio.processing_uas_audio import load_audio_file
+    from uas_hf.utils.generation import cache_kwargs
 
     rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
     messages = [{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": TRANSCRIBE_INSTRUCTION}]}]
@@ -89,9 +101,11 @@ def run_loop(data: Path, model, processor, max_new_tokens: int):
     for row in rows:
         array, rate = load_audio_file(data / row["file_name"])
         text = processor.apply_chat_template(messages, add_generation_prompt=True)
-        inputs = processor(text=[text], audio=[array], sampling_rate=[rate], return_tensors="pt")
+        inputs = processor(text=[text], audio=[array], sampling_rate=[rate], return_tensors="pt").to(model.device)
         with torch.inference_mode():
-            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+            output = model.generate(
+                **inputs, max_new_tokens=max_new_tokens, do_sample=False, **cache_kwargs(cache_implementation)
+            )
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         predictions[row["id"]] = processor.batch_decode(new_tokens, skip_special_tokens=True)[0]
     return time.perf_counter() - wall, time.process_time() - cpu, predictions
@@ -105,6 +119,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="8 clips, batch 8, 8 tokens, 1 repeat")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default: cpu; fp32 on both)")
+    parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
+    parser.add_argument(
+        "--cache-implementation",
+        default="static",
+        choices=("static", "dynamic"),
+        help="KV cache of generate() on both sides (default: static, the runner's default)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.clips, args.batch_size, args.max_new_tokens, args.repeats = 8, 8, 8, 1
@@ -123,17 +145,24 @@ def main() -> None:
         processor.save_pretrained(tmp / "model")
         make_audiofolder(tmp / "data", args.clips)
         # Both sides use the same model object, loaded the way `uas-hf eval` loads it.
-        model, processor = load_model(tmp / "model", device="cpu", dtype="float32")
-        run_loop(tmp / "data", model, processor, 2)  # warm-up (lazy inits, allocator)
+        model, processor = load_model(tmp / "model", device=args.device, dtype="float32")
+        run_loop(tmp / "data", model, processor, 2, args.cache_implementation)  # warm-up (lazy inits, allocator)
 
         batched, loop = [], []
         for _ in range(args.repeats):
             batched.append(
                 run_batched(
-                    tmp / "model", tmp / "data", tmp / "out", model, processor, args.batch_size, args.max_new_tokens
+                    tmp / "model",
+                    tmp / "data",
+                    tmp / "out",
+                    model,
+                    processor,
+                    args.batch_size,
+                    args.max_new_tokens,
+                    args.cache_implementation,
                 )
             )
-            loop.append(run_loop(tmp / "data", model, processor, args.max_new_tokens))
+            loop.append(run_loop(tmp / "data", model, processor, args.max_new_tokens, args.cache_implementation))
     identical = all(b[2] == loop[0][2] for b in batched) and all(lp[2] == loop[0][2] for lp in loop)
     n = args.clips
     best_b = min(batched, key=lambda r: r[0])
@@ -146,7 +175,9 @@ def main() -> None:
 
     print(
         f"tiny UAS-Audio (whisper + qwen2, hidden 32), {n} clips of 1-4.5 s, {args.max_new_tokens} new tokens, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} torch thread(s), best of {args.repeats}, "
+        f"torch {torch.__version__}, device {model.device}"
+        f"{' (' + torch.cuda.get_device_name(model.device) + ')' if model.device.type == 'cuda' else ''}, "
+        f"{torch.get_num_threads()} torch CPU thread(s), best of {args.repeats}, "
         f"load {load_before:.1f} on {cpus} CPUs"
     )
     print(f"{'':38} {'samples/s (wall)':>17} {'samples/s (CPU)':>16}")
@@ -198,9 +229,10 @@ def main() -> None:
         },
     ]
     if not args.no_write and not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"wrote {RESULTS}")
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {out}")
     if not identical:
         raise SystemExit("batched predictions differ from the one-at-a-time loop")
 

@@ -13,6 +13,10 @@ windows). Writes `benchmarks/results/bench_model.json` as a list of
 
     python benchmarks/bench_model.py            # full run (a few minutes on 2 cores)
     python benchmarks/bench_model.py --quick    # smoke run
+    python benchmarks/bench_model.py --device cuda --out benchmarks/results/gpu/bench_model.json   # on a GPU
+
+On CUDA the models run in fp32 as on the CPU (same weights, same comparison); the GPU is synchronized before every
+clock read.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from uas_hf.models.uas_audio.tiny import (
     synthetic_clip,
     train_tokenizer,
 )
+from uas_hf.utils.generation import CACHE_IMPLEMENTATIONS, DEFAULT_CACHE_IMPLEMENTATION, cache_kwargs
 
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_model.json"
@@ -72,6 +77,11 @@ def training_batch(processor, batch_size: int):
     return processor.apply_chat_template(conversations, return_labels=True, return_tensors="pt")
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def bench_train(reference, ours, batch, steps: int) -> tuple[float, float]:
     """Median tokens/s of a full train step for each model; steps interleaved so both see the same machine load."""
     tokens = int(batch["attention_mask"].sum())
@@ -81,11 +91,13 @@ def bench_train(reference, ours, batch, steps: int) -> tuple[float, float]:
     for step in range(steps + 1):
         for name in ("qwen2_audio", "uas_audio") if step % 2 else ("uas_audio", "qwen2_audio"):
             model = models[name].train()
+            _sync(model.device)
             start = time.perf_counter()
             loss = model(**batch).loss
             loss.backward()
             optimizers[name].step()
             optimizers[name].zero_grad(set_to_none=True)
+            _sync(model.device)
             if step:  # the first step warms up allocators and kernels
                 times[name].append(time.perf_counter() - start)
     return tokens / statistics.median(times["uas_audio"]), tokens / statistics.median(times["qwen2_audio"])
@@ -103,9 +115,12 @@ def build_generation_model():
     )
 
 
-def bench_generation(model, processor, n_clips: int, new_tokens: int, repeats: int):
+def bench_generation(
+    model, processor, n_clips: int, new_tokens: int, repeats: int, cache: str = DEFAULT_CACHE_IMPLEMENTATION
+):
     """New tokens/s of one left-padded batch of ``n_clips`` vs ``n_clips`` one-at-a-time calls; same greedy outputs."""
     model.eval()
+    kw = cache_kwargs(cache)  # the same KV cache on both sides (uas_hf's batched paths default to static)
     clips = [synthetic_clip(0.5 + 2.5 * i / max(1, n_clips - 1), seed=i) for i in range(n_clips)]  # 0.5-3 s
     prompts = [
         processor.apply_chat_template(
@@ -116,15 +131,15 @@ def bench_generation(model, processor, n_clips: int, new_tokens: int, repeats: i
     ]
 
     def run_batched(tokens):
-        inputs = processor(text=prompts, audio=clips, return_tensors="pt", padding_side="left")
-        out = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
+        inputs = processor(text=prompts, audio=clips, return_tensors="pt", padding_side="left").to(model.device)
+        out = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False, **kw)
         return [row[inputs["input_ids"].shape[1] :].tolist() for row in out]
 
     def run_single(tokens):
         outputs = []
         for prompt, clip in zip(prompts, clips):
-            inputs = processor(text=prompt, audio=clip, return_tensors="pt")
-            out = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
+            inputs = processor(text=prompt, audio=clip, return_tensors="pt").to(model.device)
+            out = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False, **kw)
             outputs.append(out[0, inputs["input_ids"].shape[1] :].tolist())
         return outputs
 
@@ -144,25 +159,43 @@ def bench_generation(model, processor, n_clips: int, new_tokens: int, repeats: i
     return total / statistics.median(batched_times), total / statistics.median(single_times), identical
 
 
+def describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"cpu (torch {torch.__version__})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few steps, for a smoke run")
     # One thread by default: on a shared 2-core CI box, multi-threaded BLAS stalls whenever a core is taken.
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda (default: cpu)")
+    parser.add_argument(
+        "--cache-implementation",
+        default=DEFAULT_CACHE_IMPLEMENTATION,
+        choices=CACHE_IMPLEMENTATIONS,
+        help="KV cache of generate() on both sides (default: static, as uas_hf's batched paths)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     # 256 new tokens: about one holistic UAS record, the long output batched generation serves.
     steps, repeats, new_tokens = (3, 1, 16) if args.quick else (10, 1, 256)
     batch_size, n_clips = 8, 16
 
     with tempfile.TemporaryDirectory() as tmp:
         reference, reference_processor, ours, processor = build_models(Path(tmp))
-    batch = training_batch(processor, batch_size)
+    reference, ours = reference.to(device), ours.to(device)
+    batch = training_batch(processor, batch_size).to(device)
     ours_tps, ref_tps = bench_train(reference, ours, batch, steps)
     del reference
     gen_model, gen_processor = build_generation_model()
-    batched_tps, single_tps, identical = bench_generation(gen_model, gen_processor, n_clips, new_tokens, repeats)
+    gen_model = gen_model.to(device)
+    batched_tps, single_tps, identical = bench_generation(
+        gen_model, gen_processor, n_clips, new_tokens, repeats, args.cache_implementation
+    )
 
     results = [
         {
@@ -212,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['name']:<{width}}  {r['value']:>10}  {r['baseline']:>10}  {r['target']:>10}  {r['unit']}")
     print(
         f"(train: batch {batch_size}, {int(batch['attention_mask'].sum())} tokens, {steps} steps; generation: "
-        f"{n_clips} clips x {new_tokens} new tokens, {repeats} repeat(s); {args.threads} thread(s))"
+        f"{n_clips} clips x {new_tokens} new tokens, {repeats} repeat(s), {args.cache_implementation} KV cache; device {describe(device)}; "
+        f"{args.threads} CPU thread(s))"
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -332,6 +332,8 @@ def test_bad_input_is_a_typed_error_before_any_generation(bench_root, small_corp
         run_evaluation(_config(missing_model, "mmar", tmp_path, tmp_path / "o4"))
     with pytest.raises(ValueError, match="unknown field"):
         _config(model_dir, "mmau", tmp_path, tmp_path / "o5", prompt_template="{question} {answer}")
+    with pytest.raises(ValueError, match="`cache_implementation` must be one of static, dynamic; got 'paged'"):
+        _config(model_dir, "mmau", tmp_path, tmp_path / "o5", cache_implementation="paged")
     assert not any((tmp_path / f"o{i}").exists() for i in range(1, 6))
 
     # A finished folder refuses predictions of another configuration.

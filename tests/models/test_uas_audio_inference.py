@@ -52,6 +52,24 @@ def test_batched_helpers_equal_one_at_a_time(tiny_model, clips):
     assert batched == [generate_responses(model, processor, [c], [p], **kwargs)[0] for c, p in zip(clips, prompts)]
 
 
+@pytest.mark.parametrize("encoder", ["whisper", "qwen3_omni"])
+def test_static_and_dynamic_kv_cache_give_the_same_answers(tiny_model, clips, encoder):
+    """The batched paths default to a preallocated StaticCache (no per-step cache copy); greedy answers must equal
+    transformers' DynamicCache ones, batched and one at a time."""
+    model, processor = tiny_model(encoder)
+    prompts = [f"Question {i}?" for i in range(len(clips))]
+    kwargs = {"max_new_tokens": 12, "min_new_tokens": 12, "batch_size": 8}
+    static = generate_responses(model, processor, clips, prompts, cache_implementation="static", **kwargs)
+    dynamic = generate_responses(model, processor, clips, prompts, cache_implementation="dynamic", **kwargs)
+    assert static == dynamic
+    assert static[:2] == [
+        generate_responses(model, processor, [c], [p], cache_implementation="dynamic", **kwargs)[0]
+        for c, p in zip(clips[:2], prompts[:2])
+    ]
+    with pytest.raises(ValueError, match="`cache_implementation` must be one of static, dynamic; got 'paged'"):
+        generate_responses(model, processor, clips[:1], prompts[:1], cache_implementation="paged")
+
+
 def test_single_clip_helpers_and_loading(tiny_model, tmp_path):
     model, processor = tiny_model("whisper")
     model.save_pretrained(tmp_path)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...utils.generation import DEFAULT_CACHE_IMPLEMENTATION, cache_kwargs
 from ...utils.logging import get_logger
 
 
@@ -72,6 +73,7 @@ def generate_responses(
     sampling_rate: int | None = None,
     max_new_tokens: int = DEFAULT_TARGETED_MAX_NEW_TOKENS,
     batch_size: int = 16,
+    cache_implementation: str = DEFAULT_CACHE_IMPLEMENTATION,
     **generate_kwargs,
 ) -> list[str]:
     """Greedy (by default) generation for one clip + one question each, in left-padded batches.
@@ -84,6 +86,8 @@ def generate_responses(
         prompts (`Sequence[str]`): the user question for each clip (the chat template adds the audio).
         sampling_rate (`int`, *optional*): rate of array clips; defaults to the feature extractor's.
         max_new_tokens (`int`, *optional*, defaults to 32), batch_size (`int`, *optional*, defaults to 16).
+        cache_implementation (`str`, *optional*, defaults to `"static"`): the KV cache, `"static"` or `"dynamic"`
+            (see `uas_hf.utils.generation`).
         **generate_kwargs: passed to `model.generate` (`do_sample=False` unless given).
 
     Returns:
@@ -94,6 +98,7 @@ def generate_responses(
     if len(audios) != len(prompts):
         raise ValueError(f"Got {len(audios)} audio clips but {len(prompts)} prompts; pass one prompt per clip.")
     generate_kwargs.setdefault("do_sample", False)
+    generate_kwargs = {**cache_kwargs(cache_implementation), **generate_kwargs}
     device = next(model.parameters()).device
     answers: list[str] = []
     for start in range(0, len(prompts), batch_size):
