@@ -60,3 +60,11 @@ def test_write_results(tmp_path):
     assert (tmp_path / "ablation.png").stat().st_size > 0
     details = json.loads(paths["details"].read_text())
     assert details["arms"]["asr"]["per_seed"]["1"]["perception"] == 0.5
+    # paired by item and seed: perception 17/20 - 9/20, reasoning 5/8 - 4/8
+    vs_asr = details["arms"]["asr_uas_qa"]["vs_asr"]
+    assert vs_asr["perception"]["delta"] == pytest.approx(0.40) and vs_asr["perception"]["n"] == 20
+    assert vs_asr["perception"]["ci"][0] <= 0.40 <= vs_asr["perception"]["ci"][1]
+    assert vs_asr["reasoning"]["delta"] == pytest.approx(0.125)
+    assert details["arms"]["asr"]["vs_asr"] is None
+    assert "| ASR + UAS + UAS-QA | +40.0 [" in table
+    assert "Order by perception accuracy: ASR + UAS + UAS-QA > ASR only." in table
