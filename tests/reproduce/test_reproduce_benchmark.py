@@ -103,3 +103,27 @@ def test_bad_split_and_foreign_folder_are_rejected(small_corpus, tmp_path):
     with pytest.raises(ValueError, match="refusing to replace it"):
         build_micro_benchmark(small_corpus, tmp_path, split="test")
     assert (tmp_path / "notes.txt").is_file()
+
+
+def test_qa_probe_is_valid_mmsu_from_training_templates_on_held_out_clips(small_corpus, tmp_path):
+    """The in-distribution probe: UAS-QA multiple choice (the arms' own templates) on the test split's clips."""
+    from uas_hf.reproduce.arms import perception_fields
+    from uas_hf.reproduce.qa_probe import build_qa_probe
+
+    path = build_qa_probe(small_corpus, tmp_path / "probe", split="test", max_per_field=5)
+    records = _records(path)
+    assert len(load_benchmark("mmsu", path).items) == len(records) > 0
+    test_ids = {row["id"] for row in read_split(small_corpus, "test")}
+    clips = json.loads((tmp_path / "probe" / "clips.json").read_text())
+    per_field = {}
+    for r in records:
+        options = [r[f"choice_{k}"] for k in "abcd" if r[f"choice_{k}"] is not None]
+        assert r["answer_gt"] in options and 2 <= len(options) <= 4
+        field = r["task_name"].removeprefix("uasqa_")
+        assert field in perception_fields() and r["category"] == "Perception"
+        per_field[field] = per_field.get(field, 0) + 1
+        assert clips[r["id"]][0] in test_ids and (path.parent / r["audio_path"]).is_file()
+    assert max(per_field.values()) <= 5
+    assert (
+        build_qa_probe(small_corpus, tmp_path / "again", split="test", max_per_field=5).read_text() == path.read_text()
+    )

@@ -46,10 +46,14 @@ def test_reproduce_micro_end_to_end_and_resume(small_corpus, tmp_path, capsys):
     assert (tmp_path / "run" / "encoder" / "features_validation.pt").is_file()
     for name in ("README.md", "perception_vs_reasoning.png", "ablation.png", "details.json"):
         assert (tmp_path / "results" / name).is_file()
+    assert "In-distribution check" in (tmp_path / "results" / "README.md").read_text()
+    details = json.loads((tmp_path / "results" / "details.json").read_text())
+    assert details["arms"]["asr_uas_qa"]["qa_probe"]["overall"]["n"] > 0
     capsys.readouterr()
     assert main(args) == 0  # resumed: every step reused
     out = capsys.readouterr().out
-    assert "ran " not in out and out.count("reused") == 8  # 4 shared steps + train and eval of 2 arms
+    # 4 shared steps + the probe's items + train, eval and probe of 2 arms
+    assert "ran " not in out and out.count("reused") == 11
 
 
 @pytest.mark.slow
@@ -69,7 +73,7 @@ def test_reproduce_workers_give_the_serial_results(small_corpus, tmp_path):
         a, b = json.loads(serial.read_text()), json.loads(parallel.read_text())
         assert a["items"] == b["items"] and a["summary"] == b["summary"]
     state = json.loads((tmp_path / "parallel" / "reproduce_state.json").read_text())["steps"]
-    assert {name for name in state if name.startswith(("train:", "eval:"))} == {
-        f"{kind}:{arm}:seed{seed}{':test' if kind == 'eval' else ''}"
-        for kind in ("train", "eval") for arm in ("asr", "asr_uas_qa") for seed in (0, 1)
+    assert {name for name in state if name.startswith(("train:", "eval:", "probe:"))} == {
+        f"{kind}:{arm}:seed{seed}{'' if kind == 'train' else ':test'}"
+        for kind in ("train", "eval", "probe") for arm in ("asr", "asr_uas_qa") for seed in (0, 1)
     }  # fmt: skip

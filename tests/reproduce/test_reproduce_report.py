@@ -28,10 +28,17 @@ def _run(arm, seed, perception_right, reasoning_right):
     }
 
 
+def _probe(right):
+    return {"items": [{"id": f"q{i}", "correct": i < right, "category": "Perception", "task_name": "uasqa_age",
+                       "cluster": f"clip{i}", "n_options": 4} for i in range(8)]}  # fmt: skip
+
+
 RUNS = {
     "asr": [_run("asr", 0, 4, 2), _run("asr", 1, 5, 2)],
     "asr_uas_qa": [_run("asr_uas_qa", 0, 8, 2), _run("asr_uas_qa", 1, 9, 3)],
 }
+RUNS["asr_uas_qa"][0]["qa_probe"] = _probe(6)
+RUNS["asr_uas_qa"][1]["qa_probe"] = _probe(8)
 
 
 def test_ablation_json_has_exactly_the_issue_shape():
@@ -68,3 +75,7 @@ def test_write_results(tmp_path):
     assert details["arms"]["asr"]["vs_asr"] is None
     assert "| ASR + UAS + UAS-QA | +40.0 [" in table
     assert "Order by perception accuracy: ASR + UAS + UAS-QA > ASR only." in table
+    probe = details["arms"]["asr_uas_qa"]["qa_probe"]
+    assert probe["overall"]["acc"] == pytest.approx(14 / 16) and probe["chance"] == pytest.approx(0.25)
+    assert details["arms"]["asr"]["qa_probe"] is None
+    assert "| age | 87.5 [" in table and "Chance 25.0." in table

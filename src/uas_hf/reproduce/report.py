@@ -97,6 +97,7 @@ def details_summary(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str
             },
             "by_type": {task: pooled_ci(per_seed, task) for task in question_types({arm: per_seed})},
             "train": [r.get("train") for r in per_seed],
+            "qa_probe": _probe_details(per_seed),
             "vs_asr": (
                 {
                     group: paired_delta(per_seed, runs["asr"], group.capitalize())
@@ -107,6 +108,20 @@ def details_summary(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str
             ),
         }
         for arm, per_seed in runs.items()
+    }
+
+
+def _probe_details(per_seed: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The in-distribution UAS-QA probe (`uas_hf.reproduce.qa_probe`), seeds pooled: overall and per field."""
+    probes = [r["qa_probe"] for r in per_seed if r.get("qa_probe")]
+    if not probes:
+        return None
+    items = [item for probe in probes for item in probe["items"]]
+    fields = sorted({item["task_name"] for item in items})
+    return {
+        "overall": pooled_ci(probes, "all"),
+        "chance": statistics.fmean(1 / item["n_options"] for item in items) if items else None,
+        "by_field": {field: pooled_ci(probes, field) for field in fields},
     }
 
 
@@ -181,6 +196,21 @@ def write_results(
             lines.append(f"| {ARM_LABELS.get(arm, arm)} | " + " | ".join(cells) + " |")
         order = sorted(summary["arms"], key=lambda a: -(summary["arms"][a]["perception"]["acc"] or 0.0))
         lines += ["", "Order by perception accuracy: " + " > ".join(ARM_LABELS.get(a, a) for a in order) + "."]
+    probed = {arm: details[arm]["qa_probe"] for arm in runs if details[arm].get("qa_probe")}
+    if probed:
+        fields = sorted({f for d in probed.values() for f in d["by_field"]})
+        chance = next(iter(probed.values()))["chance"]
+        lines += ["", "## In-distribution check: UAS-QA multiple choice on held-out clips (%, 95 % CI)", "",
+                  "The arms' own training templates (`uas_hf.reproduce.qa_probe`), answers from the held-out clips' "
+                  "construction-truth UAS, scored by option likelihood like the benchmark. A diagnostic: it tells a "
+                  "perception skill that was not learned from one learned in UAS-QA's words but not transferred to the "
+                  f"benchmark's own phrasings. Chance {100 * chance:.1f}.", "",
+                  "| field | " + " | ".join(ARM_LABELS.get(a, a) for a in probed) + " |",
+                  "|---|" + "---|" * len(probed)]  # fmt: skip
+        lines.append("| **all** | " + " | ".join(_fmt(d["overall"]) for d in probed.values()) + " |")
+        for field in fields:
+            cells = [_fmt(d["by_field"].get(field, {})) for d in probed.values()]
+            lines.append(f"| {field.removeprefix('uasqa_')} | " + " | ".join(cells) + " |")
     chance = (benchmark or {}).get("chance", {})
     majority = (benchmark or {}).get("majority_answer", {})
     lines += ["", "## Accuracy per question type (%, 95 % CI)", "",

@@ -188,6 +188,19 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     fp, bench_counts = step("benchmark", {"seed": config.base_seed}, fp,
                             [bench_dir / s / "mmsu.jsonl" for s in ("validation", "test")], benchmark_step)  # fmt: skip
     eval_bench = _limit_benchmark(bench_dir / config.eval_split / "mmsu.jsonl", config.bench_limit)
+    bench_fp = fp
+
+    probe_dir = out / "qa_probe" / config.eval_split
+
+    def qa_probe_step():
+        from .qa_probe import build_qa_probe
+
+        path = build_qa_probe(corpus_dir, probe_dir, split=config.eval_split)
+        return {"items": sum(1 for _ in path.open(encoding="utf-8"))}
+
+    probe_fp, _ = step(f"qa_probe:{config.eval_split}", {"split": config.eval_split}, bench_fp,
+                       [probe_dir / "mmsu.jsonl"], qa_probe_step)  # fmt: skip
+    probe_bench = _limit_benchmark(probe_dir / "mmsu.jsonl", config.bench_limit)
 
     encoder_dir = out / "encoder"
 
@@ -213,7 +226,12 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {}
     run_time = {"encoder": state.steps["encoder"]["seconds"], "projector": state.steps["projector"]["seconds"]}
     split = config.eval_split
-    paths = {"corpus": str(corpus_dir), "projector": str(projector_dir / "final"), "bench": str(eval_bench)}
+    paths = {
+        "corpus": str(corpus_dir),
+        "projector": str(projector_dir / "final"),
+        "bench": str(eval_bench),
+        "probe": str(probe_bench),
+    }
     pairs = [(arm, seed) for arm in config.arms for seed in config.seeds]
     jobs: dict[tuple[str, int], dict[str, Any]] = {}
     for arm, seed in pairs:
@@ -224,10 +242,14 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         )
         eval_settings = {"split": split, "asr_limit": config.asr_limit, "bench_limit": config.bench_limit}
         eval_fp = step_fingerprint({"step": eval_name, "settings": eval_settings, "upstream": train_fp})
+        probe_name = f"probe:{arm}:seed{seed}:{split}"
+        probe_settings = {"split": split, "bench_limit": config.bench_limit, "probe": probe_fp}
+        probe_step_fp = step_fingerprint({"step": probe_name, "settings": probe_settings, "upstream": train_fp})
         jobs[(arm, seed)] = {
             "arm_dir": arm_dir,
             "train": (train_name, train_fp, [arm_dir / "train" / "final" / "config.json"]),
             "eval": (eval_name, eval_fp, [arm_dir / f"result.{split}.json"]),
+            "probe": (probe_name, probe_step_fp, [arm_dir / f"qa_probe.{split}.json"]),
         }
 
     def pending(kind: str, arm: str, seed: int):
@@ -247,26 +269,34 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         arm_dir = str(jobs[(arm, seed)]["arm_dir"])
         if kind == "train":
             return (_train_pair, arm, seed, arm_dir, paths, config.steps, config.max_train_clips)
+        if kind == "probe":
+            return (_probe_pair, arm, seed, arm_dir, paths, split)
         return (_eval_pair, arm, seed, arm_dir, paths, split, config.asr_limit, train)
 
-    # At most `workers` steps in flight; a finished training's evaluation goes before the next training, and pairs
-    # go seed by seed, so every finished seed is a complete set of arms even if the run is cut short.
-    bar = tqdm(total=2 * len(pairs), desc="arms x seeds (train + eval)")
+    # At most `workers` steps in flight. Each pair's steps run in order (train -> eval -> probe); a queued eval or
+    # probe goes before the next training, and pairs go seed by seed, so every finished seed is a complete set of
+    # arms even if the run is cut short.
+    follows = {"train": "eval", "eval": "probe", "probe": None}
+    bar = tqdm(total=len(follows) * len(pairs), desc="arms x seeds (train, eval, probe)")
     failures: list[BaseException] = []
-    evals: list[tuple[str, int, Any]] = []
+    ready: list[tuple[str, str, int, Any]] = []
     trains = [(arm, seed) for seed in config.seeds for arm in config.arms]
     with _pair_executor(config.workers) as executor:
-        running: dict[Any, tuple[str, str, int]] = {}
+        running: dict[Any, tuple[str, str, int, Any]] = {}
 
-        def after_train(arm: str, seed: int, train: Any) -> None:
+        def advance(kind: str, arm: str, seed: int, train: Any) -> None:
+            """``kind`` is done for the pair (ran or reused): queue its next step, or skip it if done too."""
             bar.update(1)
-            if pending("eval", arm, seed) is None:
-                evals.append((arm, seed, train))
+            following = follows[kind]
+            if following is None:
+                return
+            if pending(following, arm, seed) is None:
+                ready.append((following, arm, seed, train))
             else:
-                bar.update(1)
+                advance(following, arm, seed, train)
 
         def handle(future) -> None:
-            kind, arm, seed = running.pop(future)
+            kind, arm, seed, train = running.pop(future)
             try:
                 outputs, seconds = future.result()
             except Exception as error:  # record what the other workers finish, start nothing new, then raise
@@ -274,24 +304,20 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
                 failures.append(error)
                 return
             finish(kind, arm, seed, seconds, outputs)
-            if kind == "eval":
-                bar.update(1)
-            else:
-                after_train(arm, seed, outputs)
+            advance(kind, arm, seed, outputs if kind == "train" else train)
 
         def fill() -> None:
-            while not failures and len(running) < config.workers and (evals or trains):
-                if evals:
-                    kind, (arm, seed, train) = "eval", evals.pop(0)
+            while not failures and len(running) < config.workers and (ready or trains):
+                if ready:
+                    kind, arm, seed, train = ready.pop(0)
                 else:
-                    (arm, seed), train = trains.pop(0), None
+                    (arm, seed), kind, train = trains.pop(0), "train", None
                     if (entry := pending("train", arm, seed)) is not None:
-                        after_train(arm, seed, entry["outputs"])
+                        advance("train", arm, seed, entry["outputs"])
                         continue
-                    kind = "train"
                 logger.info("[reproduce] %s:%s:seed%s running", kind, arm, seed)
                 future = executor.submit(_call, *task(kind, arm, seed, train))
-                running[future] = (kind, arm, seed)
+                running[future] = (kind, arm, seed, train)
                 if isinstance(executor, _InlineExecutor):
                     handle(future)  # one process: record each step as soon as it ends
 
@@ -305,7 +331,9 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
         raise failures[0]
     for arm, seed in pairs:
         names = (jobs[(arm, seed)]["train"][0], jobs[(arm, seed)]["eval"][0])
-        runs.setdefault(arm, []).append(json.loads(jobs[(arm, seed)]["eval"][2][0].read_text()))
+        result = json.loads(jobs[(arm, seed)]["eval"][2][0].read_text())
+        result["qa_probe"] = json.loads(jobs[(arm, seed)]["probe"][2][0].read_text())
+        runs.setdefault(arm, []).append(result)
         run_time[f"{arm}/seed{seed}"] = sum(state.steps[name]["seconds"] for name in names)
 
     written = write_results(
@@ -368,6 +396,13 @@ def _eval_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: 
     }
     write_json_atomic(arm_dir / f"result.{split}.json", result)
     return {k: result["summary"][k]["acc"] for k in ("perception", "reasoning")}
+
+
+def _probe_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: str):
+    from .qa_probe import evaluate_probe
+
+    model_dir = Path(arm_dir) / "train" / "final"
+    return evaluate_probe(model_dir, paths["probe"], Path(arm_dir) / f"qa_probe.{split}.json", seed=seed)
 
 
 def _call(func, *args):
