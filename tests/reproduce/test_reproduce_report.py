@@ -30,7 +30,8 @@ def _run(arm, seed, perception_right, reasoning_right):
 
 def _probe(right):
     return {"items": [{"id": f"q{i}", "correct": i < right, "category": "Perception", "task_name": "uasqa_age",
-                       "cluster": f"clip{i}", "n_options": 4} for i in range(8)]}  # fmt: skip
+                       "cluster": f"clip{i}", "n_options": 4, "answer": "Adult" if i < 6 else "Child"}
+                      for i in range(8)]}  # fmt: skip
 
 
 RUNS = {
@@ -78,4 +79,5 @@ def test_write_results(tmp_path):
     probe = details["arms"]["asr_uas_qa"]["qa_probe"]
     assert probe["overall"]["acc"] == pytest.approx(14 / 16) and probe["chance"] == pytest.approx(0.25)
     assert details["arms"]["asr"]["qa_probe"] is None
-    assert "| age | 87.5 [" in table and "Chance 25.0." in table
+    assert probe["majority"]["uasqa_age"] == pytest.approx(0.75)
+    assert "| age | 75.0 | 87.5 [" in table and "Chance 25.0." in table

@@ -107,6 +107,7 @@ def evaluate_probe(model_dir: str | os.PathLike, probe_file: str | os.PathLike, 
                 "task_name": by_id[p["id"]]["task_name"],
                 "cluster": cluster_of(p["id"], clips),
                 "n_options": len(record_options(by_id[p["id"]])),
+                "answer": by_id[p["id"]]["answer_gt"],
             }
             for p in predictions
         ],

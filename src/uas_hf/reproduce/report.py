@@ -3,6 +3,7 @@
 import json
 import os
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,16 @@ def _probe_details(per_seed: Sequence[Mapping[str, Any]]) -> dict[str, Any] | No
         return None
     items = [item for probe in probes for item in probe["items"]]
     fields = sorted({item["task_name"] for item in items})
+
+    def majority(selected) -> float | None:
+        answers = Counter(item.get("answer") for item in selected)
+        return answers.most_common(1)[0][1] / len(selected) if selected and None not in answers else None
+
     return {
         "overall": pooled_ci(probes, "all"),
         "chance": statistics.fmean(1 / item["n_options"] for item in items) if items else None,
         "by_field": {field: pooled_ci(probes, field) for field in fields},
+        "majority": {field: majority([i for i in items if i["task_name"] == field]) for field in fields},
     }
 
 
@@ -205,11 +212,14 @@ def write_results(
                   "construction-truth UAS, scored by option likelihood like the benchmark. A diagnostic: it tells a "
                   "perception skill that was not learned from one learned in UAS-QA's words but not transferred to the "
                   f"benchmark's own phrasings. Chance {100 * chance:.1f}.", "",
-                  "| field | " + " | ".join(ARM_LABELS.get(a, a) for a in probed) + " |",
-                  "|---|" + "---|" * len(probed)]  # fmt: skip
-        lines.append("| **all** | " + " | ".join(_fmt(d["overall"]) for d in probed.values()) + " |")
+                  "| field | majority | " + " | ".join(ARM_LABELS.get(a, a) for a in probed) + " |",
+                  "|---|---|" + "---|" * len(probed)]  # fmt: skip
+        lines.append("| **all** | – | " + " | ".join(_fmt(d["overall"]) for d in probed.values()) + " |")
+        first = next(iter(probed.values()))
         for field in fields:
-            cells = [_fmt(d["by_field"].get(field, {})) for d in probed.values()]
+            share = first["majority"].get(field)
+            cells = ["–" if share is None else f"{100 * share:.1f}"]
+            cells += [_fmt(d["by_field"].get(field, {})) for d in probed.values()]
             lines.append(f"| {field.removeprefix('uasqa_')} | " + " | ".join(cells) + " |")
     chance = (benchmark or {}).get("chance", {})
     majority = (benchmark or {}).get("majority_answer", {})
