@@ -76,8 +76,22 @@ def test_write_results(tmp_path):
     assert details["arms"]["asr"]["vs_asr"] is None
     assert "| ASR + UAS + UAS-QA | +40.0 [" in table
     assert "Order by perception accuracy: ASR + UAS + UAS-QA > ASR only." in table
+    assert "- ASR + UAS + UAS-QA vs ASR only, perception: +40.0 points [" in table
+    assert "higher, the interval excludes zero" in table
+
     probe = details["arms"]["asr_uas_qa"]["qa_probe"]
     assert probe["overall"]["acc"] == pytest.approx(14 / 16) and probe["chance"] == pytest.approx(0.25)
     assert details["arms"]["asr"]["qa_probe"] is None
     assert probe["majority"]["uasqa_age"] == pytest.approx(0.75)
     assert "| age | 75.0 | 87.5 [" in table and "Chance 25.0." in table
+
+
+def test_verdict_reads_the_interval():
+    from uas_hf.reproduce.report import verdict
+
+    assert verdict({"delta": 0.02, "ci": [-0.01, 0.05]}).endswith("not told apart from zero")
+    assert (
+        verdict({"delta": -0.03, "ci": [-0.05, -0.01]})
+        == "-3.0 points [-5.0, -1.0]: lower, the interval excludes zero"
+    )
+    assert verdict({"delta": None, "ci": [None, None]}) == "not measured"

@@ -136,6 +136,39 @@ def question_types(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]
     return sorted({item["task_name"] for per_seed in runs.values() for r in per_seed for item in r["items"]})
 
 
+def verdict(delta: Mapping[str, Any]) -> str:
+    """How a paired difference reads: above zero, below zero, or not told apart from zero at 95 %."""
+    if delta.get("delta") is None:
+        return "not measured"
+    lo, hi = delta["ci"]
+    text = f"{100 * delta['delta']:+.1f} points [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+    if lo > 0:
+        return f"{text}: higher, the interval excludes zero"
+    if hi < 0:
+        return f"{text}: lower, the interval excludes zero"
+    return f"{text}: not told apart from zero"
+
+
+def answers(details: Mapping[str, Any], order: Sequence[str]) -> list[str]:
+    """The questions issue 8 asks of the run, answered from the paired differences (written, not hand-edited)."""
+    lines = ["", "## Answers (from the paired differences above)", ""]
+    full = details.get("asr_uas_qa", {}).get("vs_asr")
+    if full:
+        lines.append(f"- ASR + UAS + UAS-QA vs ASR only, perception: {verdict(full['perception'])}.")
+        lines.append(f"- Reasoning, same comparison: {verdict(full['reasoning'])}.")
+    resolved = [
+        ARM_LABELS.get(arm, arm)
+        for arm in order
+        if details[arm].get("vs_asr") and verdict(details[arm]["vs_asr"]["perception"]).endswith("excludes zero")
+    ]
+    lines.append(
+        "- Order of the arms by perception: " + " > ".join(ARM_LABELS.get(a, a) for a in order) + "; "
+        + (f"told apart from ASR only at 95 %: {', '.join(resolved)}." if resolved
+           else "no arm is told apart from ASR only at 95 %, so the order is within noise.")
+    )  # fmt: skip
+    return lines
+
+
 def _fmt(stats: Mapping[str, Any]) -> str:
     if stats.get("acc") is None:
         return "–"
@@ -203,6 +236,7 @@ def write_results(
             lines.append(f"| {ARM_LABELS.get(arm, arm)} | " + " | ".join(cells) + " |")
         order = sorted(summary["arms"], key=lambda a: -(summary["arms"][a]["perception"]["acc"] or 0.0))
         lines += ["", "Order by perception accuracy: " + " > ".join(ARM_LABELS.get(a, a) for a in order) + "."]
+        lines += answers(details, order)
     probed = {arm: details[arm]["qa_probe"] for arm in runs if details[arm].get("qa_probe")}
     if probed:
         fields = sorted({f for d in probed.values() for f in d["by_field"]})
