@@ -208,6 +208,11 @@ def write_results(
         f"Run time: {json.dumps({k: round(v) for k, v in run_time.items()})} s  ",
         f"Versions: {json.dumps(dict(versions))}",
         "",
+        *(
+            ["Interpretation of this run, by hand: [analysis.md](analysis.md).", ""]
+            if (out / "analysis.md").is_file()
+            else []
+        ),  # fmt: skip
         "Primary metric: option likelihood (the option whose text the model finds most probable). 95 % bootstrap",
         "intervals resample whole clips (seeds pooled). Letter accuracy: the MMSU scorer on generated answers.",
         "",
