@@ -155,9 +155,8 @@ class RecordRNG:
 
     def _refill(self) -> None:
         key = self._key if self._block == 0 else self._key + b"\x1f" + self._block.to_bytes(8, "little")
-        digest = hashlib.blake2b(key, digest_size=64).digest()
-        scale = self._SCALE
-        self._buf = [word * scale for word in struct.unpack("<16I", digest)]
+        # 32-bit words, scaled when drawn: most records use fewer than 16 draws, so scaling all 16 here is waste
+        self._buf = struct.unpack("<16I", hashlib.blake2b(key, digest_size=64).digest())
         self._i = 0
         self._block += 1
 
@@ -168,7 +167,7 @@ class RecordRNG:
             self._refill()
             i = 0
         self._i = i + 1
-        return self._buf[i]
+        return self._buf[i] * self._SCALE
 
     def randrange(self, n: int) -> int:
         return int(self.random() * n)
