@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from uas_hf.utils.generation import CACHE_IMPLEMENTATIONS, DEFAULT_CACHE_IMPLEMENTATION
+
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_eval.json"
 TARGET_SPEEDUP = 8.0
@@ -62,7 +64,7 @@ def run_batched(
     processor,
     batch_size: int,
     max_new_tokens: int,
-    cache_implementation: str = "static",
+    cache_implementation: str = DEFAULT_CACHE_IMPLEMENTATION,
 ):
     from uas_hf.evaluation.runner import EvalConfig, run_evaluation
 
@@ -87,7 +89,9 @@ def run_batched(
     return wall, cpu, predictions
 
 
-def run_loop(data: Path, model, processor, max_new_tokens: int, cache_implementation: str = "static"):
+def run_loop(
+    data: Path, model, processor, max_new_tokens: int, cache_implementation: str = DEFAULT_CACHE_IMPLEMENTATION
+):
     import torch
 
     from uas_hf.evaluation.prompts import TRANSCRIBE_INSTRUCTION
@@ -123,8 +127,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
     parser.add_argument(
         "--cache-implementation",
-        default="static",
-        choices=("static", "dynamic"),
+        default=DEFAULT_CACHE_IMPLEMENTATION,
+        choices=CACHE_IMPLEMENTATIONS,
         help="KV cache of generate() on both sides (default: static, the runner's default)",
     )
     args = parser.parse_args()

@@ -87,7 +87,7 @@ def evaluate_probe(model_dir: str | os.PathLike, probe_file: str | os.PathLike, 
     result (overall and per-field accuracy with clip-bootstrap CIs, and the per-item outcomes) to ``out_file``."""
     from ..utils.durable import write_json_atomic
     from .arms import likelihood_eval, summarize
-    from .scoring import cluster_of, load_records, record_options
+    from .scoring import item_outcomes, load_records, record_options
 
     out_file = Path(out_file)
     predictions_file = out_file.with_name(out_file.stem + ".predictions.jsonl")
@@ -100,16 +100,8 @@ def evaluate_probe(model_dir: str | os.PathLike, probe_file: str | os.PathLike, 
         "overall": summary["overall"],
         "by_field": summary["by_type"],
         "items": [
-            {
-                "id": p["id"],
-                "correct": p["correct"],
-                "category": "Perception",
-                "task_name": by_id[p["id"]]["task_name"],
-                "cluster": cluster_of(p["id"], clips),
-                "n_options": len(record_options(by_id[p["id"]])),
-                "answer": by_id[p["id"]]["answer_gt"],
-            }
-            for p in predictions
+            {**item, "n_options": len(record_options(by_id[item["id"]])), "answer": by_id[item["id"]]["answer_gt"]}
+            for item in item_outcomes(records, clips, predictions)
         ],
     }
     write_json_atomic(out_file, result)

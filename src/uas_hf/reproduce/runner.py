@@ -364,7 +364,7 @@ def _train_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], steps:
 
 def _eval_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: str, asr_limit: int | None, train):
     from .arms import ARMS, generation_evals, likelihood_eval, summarize
-    from .scoring import cluster_of, load_records
+    from .scoring import item_outcomes, load_records
 
     arm_dir, bench = Path(arm_dir), Path(paths["bench"])
     model_dir = arm_dir / "train" / "final"
@@ -372,7 +372,6 @@ def _eval_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: 
     likelihood_eval(model_dir, bench, predictions_file)
     predictions = [json.loads(line) for line in predictions_file.read_text().splitlines()]
     records, clips = load_records(bench)
-    by_id = {r["id"]: r for r in records}
     holistic = bool({"uas"} & set(ARMS[arm]))
     generation = generation_evals(model_dir, bench, Path(paths["corpus"]), arm_dir / f"eval-{split}",
                                   holistic=holistic, asr_limit=asr_limit, split=split)  # fmt: skip
@@ -382,16 +381,7 @@ def _eval_pair(arm: str, seed: int, arm_dir: str, paths: dict[str, str], split: 
         "eval_split": split,
         "train": train,
         "summary": summarize(bench, predictions, seed=seed),
-        "items": [
-            {
-                "id": p["id"],
-                "correct": p["correct"],
-                "category": by_id[p["id"]]["category"],
-                "task_name": by_id[p["id"]]["task_name"],
-                "cluster": cluster_of(p["id"], clips),
-            }
-            for p in predictions
-        ],  # fmt: skip
+        "items": item_outcomes(records, clips, predictions),
         **generation,
     }
     write_json_atomic(arm_dir / f"result.{split}.json", result)

@@ -168,3 +168,21 @@ def load_records(path: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[st
 def cluster_of(record_id: str, clips: Mapping[str, list[str]]) -> str:
     """The resampling unit of an item: its clip, or its pair of clips for comparison items."""
     return "+".join(clips.get(record_id) or [record_id])
+
+
+def item_outcomes(
+    records: Sequence[Mapping[str, Any]], clips: Mapping[str, list[str]], predictions: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per prediction: ``id``, ``correct``, ``category``, ``task_name`` and ``cluster`` (its clip, for the bootstrap),
+    what the report pools across seeds."""
+    by_id = {r["id"]: r for r in records}
+    return [
+        {
+            "id": p["id"],
+            "correct": p["correct"],
+            "category": by_id[p["id"]]["category"],
+            "task_name": by_id[p["id"]]["task_name"],
+            "cluster": cluster_of(p["id"], clips),
+        }
+        for p in predictions
+    ]
