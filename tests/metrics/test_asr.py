@@ -107,3 +107,44 @@ def test_holistic_transcription_wer():
     assert (result["unparseable"], result["no_transcription"], result["n"]) == (1, 1, 3)
     # 6 reference words, 2 recognised, 4 deleted.
     assert result["wer"] == pytest.approx(4 / 6)
+
+
+# -- the normalizers' fast paths must give exactly what the full passes give ---------------------------------------
+_HYPOTHESIS_WORDS = (
+    "mr", "mrs", "st", "gonna", "wanna", "won't", "can't", "it's", "they'd", "been", "gone", "we'll", "i'm",
+    "smith", "street", "twenty", "five", "1,000", "3.5", "%", "$", "colour", "(aside)", "[noise]", "um", "Mr.",
+    "DR", "mr_x", "st2", "o'clock", "café", "naïve", "—", "l'été", "x", "",
+)  # fmt: skip
+
+
+def test_ascii_symbol_table_matches_the_per_character_pass():
+    from uas_hf.metrics.normalizers.basic import _remove_symbols_and_diacritics_by_char, remove_symbols_and_diacritics
+
+    every_ascii = "".join(map(chr, range(128)))
+    for keep in ("", ".%$¢€£", "'-"):
+        assert remove_symbols_and_diacritics(every_ascii, keep) == _remove_symbols_and_diacritics_by_char(
+            every_ascii, keep
+        )
+
+
+def test_english_replacement_skip_is_exact():
+    """When the one-pass check says no contraction/title pattern matches, the ordered pass leaves text unchanged."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    from uas_hf.metrics.normalizers import english
+
+    @hypothesis.settings(max_examples=400, deadline=None, derandomize=True)
+    @hypothesis.given(
+        st.lists(st.sampled_from(_HYPOTHESIS_WORDS) | st.text(max_size=6), max_size=8),
+        st.sampled_from([" ", "", "-", "'", ". "]),
+    )
+    def check(words, sep):
+        text = sep.join(words).lower()
+        skipped = "'" not in text and english._REPLACED_WORDS.isdisjoint(english._WORD_RUN.findall(text))
+        seen.add(skipped)
+        if skipped:
+            assert not any(pattern.search(text) for pattern, _ in english._COMPILED), text
+
+    seen: set[bool] = set()
+    check()
+    assert seen == {True, False}  # both branches were exercised

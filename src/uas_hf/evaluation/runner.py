@@ -1019,11 +1019,12 @@ def _generate_all(config, todo, model, processor, log_path: Path, n_mine: int) -
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="uas-eval-audio")
     try:
         with open(log_path, "a", encoding="utf-8") as log:
-            pending = pool.submit(generator.prepare, batches[0])
+            # The first batch is prepared here: this thread would only wait for it. Preparing the second one at
+            # the same time would not help, as both are mostly Python and take turns on the GIL.
+            prepared = generator.prepare(batches[0])
             for k in range(len(batches)):
-                prepared = pending.result()
-                if k + 1 < len(batches):
-                    pending = pool.submit(generator.prepare, batches[k + 1])  # decode the next batch meanwhile
+                # decode the next batch in the worker meanwhile
+                pending = pool.submit(generator.prepare, batches[k + 1]) if k + 1 < len(batches) else None
                 rows = generator.generate(prepared)
                 # One write per batch, then fsync: a kill loses at most this batch.
                 log.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
@@ -1031,6 +1032,8 @@ def _generate_all(config, todo, model, processor, log_path: Path, n_mine: int) -
                 os.fsync(log.fileno())
                 bar.update(len(rows))
                 generator.check_failures(rows, config.batch_size)
+                if pending is not None:
+                    prepared = pending.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         bar.close()

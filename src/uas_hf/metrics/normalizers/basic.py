@@ -1,5 +1,6 @@
 """Language-independent text clean-up shared by the transcript normalizers."""
 
+import functools
 import re
 import unicodedata
 
@@ -12,11 +13,24 @@ _PARENTHESIZED = re.compile(r"\([^)]*\)")
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=16)
+def _ascii_symbols_table(keep: str) -> dict[int, str]:
+    """`str.translate` table doing, for ASCII text, what the per-character loop below does (no ASCII character
+    decomposes under NFKD or is a combining mark, so only punctuation and symbols change)."""
+    return {code: " " for code in range(128) if chr(code) not in keep and unicodedata.category(chr(code))[0] in "MSP"}
+
+
 def remove_symbols_and_diacritics(text: str, keep: str = "") -> str:
     """Replace marks, symbols and punctuation with spaces and drop diacritics (``"café!"`` → ``"cafe "``).
 
     Characters in ``keep`` are left alone.
     """
+    if text.isascii():
+        return text.translate(_ascii_symbols_table(keep))
+    return _remove_symbols_and_diacritics_by_char(text, keep)
+
+
+def _remove_symbols_and_diacritics_by_char(text: str, keep: str) -> str:
     out = []
     for char in unicodedata.normalize("NFKD", text):
         if char in keep:

@@ -68,6 +68,18 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     (r"'m\b", " am"),
 )
 _COMPILED = tuple((re.compile(p), r) for p, r in _REPLACEMENTS)
+# When no pattern matches, no replacement can fire (each needs a match first), so the ordered pass is skipped - the
+# common case for plain transcripts. Every pattern either contains an apostrophe or is a whole word `\bword\b`,
+# which matches exactly when `word` is one of the text's maximal runs of word characters.
+_REPLACED_WORDS = frozenset(p[2:-2] for p, _ in _REPLACEMENTS if "'" not in p)
+if not all(re.fullmatch(r"\w+", w) for w in _REPLACED_WORDS):  # the skip below relies on it
+    raise AssertionError("every replacement without an apostrophe must be a whole-word pattern")
+_WORD_RUN = re.compile(r"\w+")
+_SPACE_APOSTROPHE = re.compile(r"\s+'")
+_THOUSANDS_COMMA = re.compile(r"(\d),(\d)")
+_NON_DECIMAL_POINT = re.compile(r"\.([^0-9]|$)")
+_DANGLING_SIGN = re.compile(r"[.$¢€£]([^0-9])")
+_PERCENT_AFTER_WORD = re.compile(r"([^0-9])%")
 
 # British -> American stems; inflected forms are derived with the suffixes below.
 _SPELLING_STEMS = {
@@ -144,14 +156,15 @@ class EnglishTextNormalizer:
         text = text.lower().replace("’", "'").replace("‘", "'")
         text = _PARENTHESIZED.sub(" ", _BRACKETED.sub(" ", text))
         text = _HESITATIONS.sub(" ", text)
-        text = re.sub(r"\s+'", "'", text)
-        for pattern, replacement in _COMPILED:
-            text = pattern.sub(replacement, text)
-        text = re.sub(r"(\d),(\d)", r"\1\2", text)  # 1,000 -> 1000
-        text = re.sub(r"\.([^0-9]|$)", r" \1", text)  # a period that is not a decimal point
+        text = _SPACE_APOSTROPHE.sub("'", text)
+        if "'" in text or not _REPLACED_WORDS.isdisjoint(_WORD_RUN.findall(text)):
+            for pattern, replacement in _COMPILED:
+                text = pattern.sub(replacement, text)
+        text = _THOUSANDS_COMMA.sub(r"\1\2", text)  # 1,000 -> 1000
+        text = _NON_DECIMAL_POINT.sub(r" \1", text)  # a period that is not a decimal point
         text = remove_symbols_and_diacritics(text, keep=".%$¢€£")
         text = self.numbers(collapse_spaces(text))
         text = self.spelling(text)
-        text = re.sub(r"[.$¢€£]([^0-9])", r" \1", text)  # currency signs / points not followed by a digit
-        text = re.sub(r"([^0-9])%", r"\1 ", text)
+        text = _DANGLING_SIGN.sub(r" \1", text)  # currency signs / points not followed by a digit
+        text = _PERCENT_AFTER_WORD.sub(r"\1 ", text)
         return collapse_spaces(text)

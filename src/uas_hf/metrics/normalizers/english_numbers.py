@@ -31,6 +31,8 @@ SIGNS = {"minus": "-", "negative": "-"}
 
 
 def _is_digits(token: str) -> bool:
+    if not token or not token[0].isdigit():
+        return False  # the common case (a word), answered without the cost of a failed Decimal parse
     try:
         Decimal(token)
     except ArithmeticError:
