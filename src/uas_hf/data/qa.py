@@ -184,7 +184,7 @@ class RecordRNG:
 
 
 class _RecentRecords:
-    """A ring of the last ``size`` records; distractors are drawn from them.
+    """A ring of the last ``size`` records (their `_pool_entry` values); distractors are drawn from them.
 
     Drawing records (not distinct values) makes a value's chance to be a distractor follow its frequency in the data,
     as its chance to be a correct answer does - so "the rare option is the wrong one" is not learnable. Remembering a
@@ -195,37 +195,42 @@ class _RecentRecords:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._records: list[UASRecord] = []
+        self._records: list[tuple] = []  # `_pool_entry` tuples
         self._cursor = 0
 
     def __len__(self) -> int:
         return len(self._records)
 
     def add(self, record: UASRecord) -> None:
+        entry = _pool_entry(record)
         if len(self._records) < self._size:
-            self._records.append(record)
+            self._records.append(entry)
         else:
-            self._records[self._cursor] = record
+            self._records[self._cursor] = entry
             self._cursor = (self._cursor + 1) % self._size
 
     def draw(
         self,
         rng: RecordRNG,
         k: int,
-        getter: Callable[[UASRecord, Callable[[], float]], str | None],
+        field: str,
         avoid: list[frozenset[str]],
         avoid_folded: set[str],
     ) -> list[str]:
-        """Up to ``k`` values (``getter(record, random)``) unlike everything in ``avoid`` and each other; a bounded
-        number of random draws. ``avoid`` and ``avoid_folded`` are extended in place."""
+        """Up to ``k`` values of ``field`` (for ``"events"``, one random event label per drawn record) unlike
+        everything in ``avoid`` and each other; a bounded number of random draws. ``avoid`` and ``avoid_folded`` are
+        extended in place."""
         out: list[str] = []
         records = self._records
         n = len(records)
         if n == 0:
             return out
         random = rng.random
+        index = _POOL_INDEX[field]
         for _ in range(_DISTRACTOR_TRIES):
-            value = getter(records[int(random() * n)], random)
+            value = records[int(random() * n)][index]
+            if index == _EVENTS_INDEX:  # one of the record's event labels, drawn like the record
+                value = value[int(random() * len(value))] if value else None
             if value is None or len(value) > MAX_OPTION_CHARS:
                 continue
             folded = value.casefold()
@@ -244,19 +249,26 @@ class _RecentRecords:
         return out
 
 
-def _random_label(record: UASRecord, random: Callable[[], float]) -> str | None:
-    events = record.non_linguistic_events.events
-    return events[int(random() * len(events))].label if events else None
+def _pool_entry(record: UASRecord) -> tuple:
+    """What the distractor pool keeps of a record: its open-field values and event labels, indexed by `_POOL_INDEX`.
+
+    Keeping these strings rather than the record lets the record's objects be freed while still in the cache, not
+    hundreds of records later.
+    """
+    p = record.paralinguistics
+    n = record.non_linguistic_events
+    return (
+        record.transcription,
+        p.accent,
+        p.prosody,
+        p.timbre,
+        n.description,
+        tuple([e.label for e in n.discrete_events] + [e.label for e in n.continuous_events]),
+    )
 
 
-_VALUE_GETTERS: dict[str, Callable[[UASRecord, Callable[[], float]], str | None]] = {
-    "transcription": lambda r, _: r.transcription,
-    "accent": lambda r, _: r.paralinguistics.accent,
-    "prosody": lambda r, _: r.paralinguistics.prosody,
-    "timbre": lambda r, _: r.paralinguistics.timbre,
-    "description": lambda r, _: r.non_linguistic_events.description,
-    "events": _random_label,
-}
+_POOL_INDEX = {"transcription": 0, "accent": 1, "prosody": 2, "timbre": 3, "description": 4, "events": 5}
+_EVENTS_INDEX = _POOL_INDEX["events"]
 
 
 def _messages(question: str, answer: str) -> list[dict[str, Any]]:
@@ -438,16 +450,12 @@ class UASQAGenerator:
             if not events:
                 return None
             correct = rng.choice(events).label
-            distractors = self._recent.draw(
-                rng, n_options - 1, _VALUE_GETTERS["events"], [ctx.scene_words], set(ctx.labels_folded)
-            )
+            distractors = self._recent.draw(rng, n_options - 1, "events", [ctx.scene_words], set(ctx.labels_folded))
         else:
             correct = record.transcription if name == "transcription" else ctx.text(name)
             if correct is None or len(correct) > MAX_OPTION_CHARS:
                 return None
-            distractors = self._recent.draw(
-                rng, n_options - 1, _VALUE_GETTERS[name], [_words(correct)], {correct.casefold()}
-            )
+            distractors = self._recent.draw(rng, n_options - 1, name, [_words(correct)], {correct.casefold()})
         if len(distractors) < MIN_OPTIONS - 1:
             return None
         options, answer = self._options(rng, correct, distractors)
@@ -472,7 +480,7 @@ class UASQAGenerator:
             other = self._recent.draw(
                 rng,
                 1,
-                _VALUE_GETTERS["transcription"],
+                "transcription",
                 [_words(record.transcription)],
                 {record.transcription.casefold()},
             )
@@ -493,7 +501,7 @@ class UASQAGenerator:
             if want_yes:
                 value = own
             else:
-                other = self._recent.draw(rng, 1, _VALUE_GETTERS[name], [_words(own)], {own.casefold()})
+                other = self._recent.draw(rng, 1, name, [_words(own)], {own.casefold()})
                 if not other:
                     return None
                 value = other[0]
@@ -516,7 +524,7 @@ class UASQAGenerator:
                 return f"Are there {kind} in this audio?", [], _YES
             return _HEAR[discrete].format(label=rng.choice(events).label), [], _YES
         if events or rng.random() < 0.5:
-            other = self._recent.draw(rng, 1, _VALUE_GETTERS["events"], [ctx.scene_words], set(ctx.labels_folded))
+            other = self._recent.draw(rng, 1, "events", [ctx.scene_words], set(ctx.labels_folded))
             if other:
                 return _HEAR[discrete].format(label=other[0]), [], _NO
             if events:
