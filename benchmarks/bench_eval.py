@@ -100,6 +100,7 @@ def run_loop(
 
     rows = [json.loads(line) for line in (data / "metadata.jsonl").read_text().splitlines()]
     messages = [{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": TRANSCRIBE_INSTRUCTION}]}]
+    generate_kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False, **cache_kwargs(cache_implementation)}
     predictions = {}
     wall, cpu = time.perf_counter(), time.process_time()
     for row in rows:
@@ -107,9 +108,7 @@ def run_loop(
         text = processor.apply_chat_template(messages, add_generation_prompt=True)
         inputs = processor(text=[text], audio=[array], sampling_rate=[rate], return_tensors="pt").to(model.device)
         with torch.inference_mode():
-            output = model.generate(
-                **inputs, max_new_tokens=max_new_tokens, do_sample=False, **cache_kwargs(cache_implementation)
-            )
+            output = model.generate(**inputs, **generate_kwargs)
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         predictions[row["id"]] = processor.batch_decode(new_tokens, skip_special_tokens=True)[0]
     return time.perf_counter() - wall, time.process_time() - cpu, predictions

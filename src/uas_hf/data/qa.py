@@ -263,7 +263,7 @@ def _pool_entry(record: UASRecord) -> tuple:
         p.prosody,
         p.timbre,
         n.description,
-        tuple([e.label for e in n.discrete_events] + [e.label for e in n.continuous_events]),
+        tuple([e.label for e in n.events]),  # discrete then continuous
     )
 
 

@@ -136,12 +136,22 @@ def question_types(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]
     return sorted({item["task_name"] for per_seed in runs.values() for r in per_seed for item in r["items"]})
 
 
+def _delta_text(delta: Mapping[str, Any], unit: str = "") -> str:
+    """``"+1.4 [-0.4, +3.2]"``: a paired difference and its interval, in points (``unit`` follows the value)."""
+    lo, hi = delta["ci"]
+    return f"{100 * delta['delta']:+.1f}{unit} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
+def _excludes_zero(delta: Mapping[str, Any]) -> bool:
+    return delta.get("delta") is not None and (delta["ci"][0] > 0 or delta["ci"][1] < 0)
+
+
 def verdict(delta: Mapping[str, Any]) -> str:
     """How a paired difference reads: above zero, below zero, or not told apart from zero at 95 %."""
     if delta.get("delta") is None:
         return "not measured"
     lo, hi = delta["ci"]
-    text = f"{100 * delta['delta']:+.1f} points [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+    text = _delta_text(delta, " points")
     if lo > 0:
         return f"{text}: higher, the interval excludes zero"
     if hi < 0:
@@ -159,7 +169,7 @@ def answers(details: Mapping[str, Any], order: Sequence[str]) -> list[str]:
     resolved = [
         ARM_LABELS.get(arm, arm)
         for arm in order
-        if details[arm].get("vs_asr") and verdict(details[arm]["vs_asr"]["perception"]).endswith("excludes zero")
+        if details[arm].get("vs_asr") and _excludes_zero(details[arm]["vs_asr"]["perception"])
     ]
     lines.append(
         "- Order of the arms by perception: " + " > ".join(ARM_LABELS.get(a, a) for a in order) + "; "
@@ -236,8 +246,7 @@ def write_results(
             cells = []
             for group in ("perception", "reasoning"):
                 d = details[arm]["vs_asr"][group]
-                cells.append("–" if d["delta"] is None else
-                             f"{100 * d['delta']:+.1f} [{100 * d['ci'][0]:+.1f}, {100 * d['ci'][1]:+.1f}]")  # fmt: skip
+                cells.append("–" if d["delta"] is None else _delta_text(d))
             lines.append(f"| {ARM_LABELS.get(arm, arm)} | " + " | ".join(cells) + " |")
         order = sorted(summary["arms"], key=lambda a: -(summary["arms"][a]["perception"]["acc"] or 0.0))
         lines += ["", "Order by perception accuracy: " + " > ".join(ARM_LABELS.get(a, a) for a in order) + "."]

@@ -146,23 +146,31 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
     report: dict[str, Any] = {}
     forced = False
 
-    def step(name: str, settings: dict, upstream: str, paths: list[Path], func) -> tuple[str, Any]:
-        nonlocal forced
-        forced = forced or name in config.force
-        fingerprint = step_fingerprint({"step": name, "settings": settings, "upstream": upstream})
+    def reuse(name: str, fingerprint: str) -> dict[str, Any] | None:
+        """The recorded entry of a step that is done with this fingerprint (and not forced), else `None`."""
         entry = None if forced else state.done(name, fingerprint)
         if entry is not None:
             logger.info("[reproduce] %s reused (%s s when it ran)", name, entry["seconds"])
             report[name] = {"status": "reused", "seconds": entry["seconds"]}
+        return entry
+
+    def record(name: str, fingerprint: str, seconds: float, outputs: Any, paths: list[Path]) -> None:
+        state.record(name, fingerprint, seconds, outputs, [str(p) for p in paths])
+        report[name] = {"status": "ran", "seconds": round(seconds, 1)}
+
+    def step(name: str, settings: dict, upstream: str, paths: list[Path], func) -> tuple[str, Any]:
+        nonlocal forced
+        forced = forced or name in config.force
+        fingerprint = step_fingerprint({"step": name, "settings": settings, "upstream": upstream})
+        entry = reuse(name, fingerprint)
+        if entry is not None:
             return fingerprint, entry["outputs"]
         if name in SHARED_STEPS:
             forced = True  # a re-run shared step invalidates everything after it
         logger.info("[reproduce] %s running", name)
         started = time.perf_counter()
         outputs = func()
-        seconds = time.perf_counter() - started
-        state.record(name, fingerprint, seconds, outputs, [str(p) for p in paths])
-        report[name] = {"status": "ran", "seconds": round(seconds, 1)}
+        record(name, fingerprint, time.perf_counter() - started, outputs, paths)
         return fingerprint, outputs
 
     def corpus_step():
@@ -254,16 +262,11 @@ def run_reproduce(config: ReproduceConfig) -> dict[str, Any]:
 
     def pending(kind: str, arm: str, seed: int):
         name, fingerprint, _ = jobs[(arm, seed)][kind]
-        entry = None if forced else state.done(name, fingerprint)
-        if entry is not None:
-            logger.info("[reproduce] %s reused (%s s when it ran)", name, entry["seconds"])
-            report[name] = {"status": "reused", "seconds": entry["seconds"]}
-        return entry
+        return reuse(name, fingerprint)
 
     def finish(kind: str, arm: str, seed: int, seconds: float, outputs: Any) -> None:
         name, fingerprint, step_paths = jobs[(arm, seed)][kind]
-        state.record(name, fingerprint, seconds, outputs, [str(p) for p in step_paths])
-        report[name] = {"status": "ran", "seconds": round(seconds, 1)}
+        record(name, fingerprint, seconds, outputs, step_paths)
 
     def task(kind: str, arm: str, seed: int, train: Any = None) -> tuple[Any, ...]:
         arm_dir = str(jobs[(arm, seed)]["arm_dir"])

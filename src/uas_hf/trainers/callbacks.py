@@ -34,7 +34,7 @@ def plot_training_curves(log_history: list[dict], path: str, title: str | None =
     ```python
     >>> history = [{"step": 1, "loss": 2.0, "learning_rate": 1e-4}, {"step": 2, "loss": 1.5, "learning_rate": 5e-5}]
     >>> plot_training_curves(history, "runs/curves.png")  # doctest: +SKIP
-    '/tmp/curves.png'
+    'runs/curves.png'
     ```
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
