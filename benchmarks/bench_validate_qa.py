@@ -2,11 +2,11 @@
 
 Measures, on one core (the process is pinned to one CPU where the OS allows it):
 
-1. records/s of validation + QA generation as the CLI runs them per line - ``json.loads`` ->
-   `UASValidator.validate` -> `UASQAGenerator.generate` (3 items per record) - on synthetic records (default
-   100,000; target >= 20,000/s). The baseline, measured in the same run, is a straightforward validator
-   (``json.loads`` + generic dict walking through the checked dataclass constructors, no fast path) followed by the
-   same QA generation. A second row adds the output encoding (canonical JSON, ``json.dumps`` of each item). Rates
+1. records/s of validation + QA generation as the CLI runs them per line - the CLI's line decoder
+   (`uas_hf.cli.validate.decode_line`: orjson, with the stdlib as reference) -> `UASValidator.validate` ->
+   `UASQAGenerator.generate` (3 items per record) - on synthetic records (default 100,000; target >= 20,000/s). The
+   baseline, measured in the same run, is a straightforward validator (``json.loads`` + generic dict walking through
+   the checked dataclass constructors, no fast path) followed by the same QA generation. A second row adds the output encoding (canonical JSON, ``json.dumps`` of each item). Rates
    use CPU time of this process, so other load on a shared machine distorts them less.
 2. peak RSS of ``uas-hf validate`` and ``uas-hf qa`` run in subprocesses on 10,000 vs 100,000 records (target
    ratio <= 1.1: streaming in constant memory).
@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from uas_hf.cli.validate import decode_line
 from uas_hf.data.qa import UASQAGenerator
 from uas_hf.schema import (
     Event,
@@ -143,8 +144,8 @@ def naive_validate(data: dict, ground_truth: str | None, duration: float | None,
     return record
 
 
-def run_pipeline(lines: list[str], *, naive: bool, serialize: bool) -> tuple[float, float, int, int]:
-    """Process every line; return (cpu seconds, wall seconds, accepted, QA items).
+def run_pipeline(lines: list[bytes], *, naive: bool, serialize: bool) -> tuple[float, float, int, int]:
+    """Process every line (bytes, as the CLI reads them); return (cpu seconds, wall seconds, accepted, QA items).
 
     ``serialize`` adds what the CLI does around the measured core: the canonical JSON of each accepted record and
     the JSON encoding of every QA item.
@@ -154,8 +155,8 @@ def run_pipeline(lines: list[str], *, naive: bool, serialize: bool) -> tuple[flo
     loads, dumps = json.loads, json.dumps
     accepted = n_items = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    for line in lines:
-        obj = loads(line)
+    for line_number, line in enumerate(lines, 1):
+        obj = loads(line.decode("utf-8")) if naive else decode_line(line_number, line)[0]
         gt = obj.get("transcription")
         gt = "" if gt is None else gt
         if naive:
@@ -174,7 +175,7 @@ def run_pipeline(lines: list[str], *, naive: bool, serialize: bool) -> tuple[flo
     return time.process_time() - cpu0, time.perf_counter() - wall0, accepted, n_items
 
 
-def run_stage(lines: list[str], stage: str) -> float:
+def run_stage(lines: list[bytes], stage: str) -> float:
     """CPU seconds for one stage alone (validation, or QA on pre-parsed records)."""
     validator = UASValidator()
     if stage == "validate":
@@ -258,7 +259,7 @@ def main() -> int:
     pinned = pin_to_one_core()
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"bench_validate_qa: {args.n} synthetic records, {pinned}, python {sys.version.split()[0]}")
-    lines = make_lines(args.n)
+    lines = [line.encode("utf-8") for line in make_lines(args.n)]
 
     # Interleave the variants (fast, naive, fast+encoding, fast, ...) and keep each one's best run, so a change of
     # machine load during the benchmark does not favour whichever variant ran at the quiet moment.

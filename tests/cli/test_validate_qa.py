@@ -231,3 +231,58 @@ def test_qa_skips_and_reports_unusable_lines(tmp_path, capsys):
     assert {i["source_id"] for i in _read_jsonl(out)} == {json.loads(GOOD[0])["id"], json.loads(GOOD[1])["id"]}
     assert [s["code"] for s in _read_jsonl(skipped)] == ["input.invalid_json", "input.missing_id", "schema.type"]
     assert "3 lines skipped" in capsys.readouterr().out
+
+
+# -- decode_line: the orjson fast path must give exactly what the stdlib reference gives --------------------------
+_EDGE_LINES = [
+    b'{"id": 1, "uas": {}}\n',
+    b'{"id": 1, "uas": {}}\r\n',
+    b'{"id": "a", "duration": NaN, "uas": {}}',  # valid for json.loads, refused by orjson
+    b'{"id": "a", "duration": -Infinity}',
+    b'{"id": 123456789012345678901234567890, "uas": {}}',  # beyond 64 bits: orjson would make it a float
+    b'{"id": -9223372036854775809, "uas": {}}',
+    b'{"id": 18446744073709551615, "uas": {}}',  # still exact in orjson (u64)
+    b'{"id": "a", "meta": {"n": [1, 2, 99999999999999999999999]}, "uas": {}}',  # nested passthrough column
+    b'{"id": "a", "meta": 1e300, "uas": {}}',  # a real float that large re-reads the same
+    b'{"id": "a", "text": "\\ud800"}',  # lone surrogate escape: json.loads keeps it, orjson refuses
+    b'\xef\xbb\xbf{"id": "a"}',  # UTF-8 BOM
+    b'{"id": "a", "id": "b"}',  # duplicate keys: the last one wins in both
+    b'{"id": "caf\xc3\xa9", "uas": {"transcription": "\xe2\x80\x9cquoted\xe2\x80\x9d"}}',
+    b"\xe3\x80\x80",  # only a Unicode space
+    b"[" * 3000 + b"]" * 3000,  # nested too deeply
+    b'"just a string"',
+    b"null",
+]
+
+
+@pytest.mark.parametrize(
+    "raw", _EDGE_LINES + [(line + "\n").encode() for line in GOOD[:5]] + [b for b, _ in BAD_LINES]
+)
+def test_decode_line_fast_path_equals_stdlib_reference(raw):
+    from uas_hf.cli.validate import _decode_line_stdlib, decode_line
+
+    fast, reference = decode_line(7, raw), _decode_line_stdlib(7, raw)
+    assert repr(fast) == repr(reference)  # repr: NaN != NaN, and int 1 == float 1.0 must not pass
+    if fast[0] is not None:
+        assert json.dumps(fast[0]) == json.dumps(reference[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_decode_line_equals_stdlib_for_any_json_value(value):
+    from uas_hf.cli.validate import _decode_line_stdlib, decode_line
+
+    for obj in ({"id": "x", "col": value}, {"id": "x", "uas": value}, value):
+        raw = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        fast, reference = decode_line(1, raw), _decode_line_stdlib(1, raw)
+        if "uas" in (obj if isinstance(obj, dict) else {}):
+            # inside `uas` an integer beyond 64 bits may read as a float (a schema error either way): compare kinds
+            assert (fast[0] is None) == (reference[0] is None) and fast[1] == reference[1]
+        else:
+            assert repr(fast) == repr(reference)

@@ -27,6 +27,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from orjson import JSONDecodeError as _OrjsonDecodeError
+from orjson import loads as _orjson_loads
+
 from .main import UsageError
 
 
@@ -188,8 +191,43 @@ class SeenIds:
         self._dir.cleanup()
 
 
+_WIDE = float(2**63)  # orjson reads an integer outside the 64-bit range as a float; no exact int is that large
+
+
+def _holds_wide_number(value: Any) -> bool:
+    """Whether ``value`` holds a float of magnitude >= 2**63: possibly an integer orjson could not keep exact."""
+    kind = type(value)
+    if kind is float:
+        return not -_WIDE < value < _WIDE
+    if kind is dict:
+        return any(_holds_wide_number(v) for v in value.values())
+    if kind is list:
+        return any(_holds_wide_number(v) for v in value)
+    return False
+
+
 def decode_line(line_number: int, raw: bytes) -> tuple[dict | None, list[tuple[str, str]]]:
-    """Decode one line to an object, or return the ``input.*`` reasons why not."""
+    """Decode one line to an object, or return the ``input.*`` reasons why not.
+
+    `orjson` parses the common case (about 2.5x faster than `json.loads` on UAS lines). The stdlib path below is the
+    reference and decides everything else, so results are those of `json.loads`: a line orjson refuses (malformed,
+    not UTF-8, but also valid JSON it does not take: ``NaN``, lone-surrogate escapes) is re-read by it and gets the
+    same reasons; so is a line with an integer beyond 64 bits outside ``uas`` (orjson would turn it into a float), so
+    ids and passthrough columns keep their exact values. Inside ``uas`` every number is a schema error anyway.
+    """
+    try:
+        obj = _orjson_loads(raw)
+    except _OrjsonDecodeError:
+        return _decode_line_stdlib(line_number, raw)
+    if type(obj) is dict:
+        for key, value in obj.items():
+            if key != "uas" and type(value) is not str and _holds_wide_number(value):
+                return _decode_line_stdlib(line_number, raw)
+        return obj, []
+    return _decode_line_stdlib(line_number, raw)
+
+
+def _decode_line_stdlib(line_number: int, raw: bytes) -> tuple[dict | None, list[tuple[str, str]]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -36,5 +36,9 @@ def require(module: str, feature: str) -> None:
     if _available(module):
         return
     requirement, extra = _OPTIONAL.get(module, (module, None))
-    hint = f"`pip install 'uas_hf[{extra}]'` (or `pip install {requirement}`)" if extra else f"`pip install {requirement}`"
+    hint = (
+        f"`pip install 'uas_hf[{extra}]'` (or `pip install {requirement}`)"
+        if extra
+        else f"`pip install {requirement}`"
+    )
     raise ImportError(f"{feature} needs the `{module}` package, which is not installed. Install it with {hint}.")
