@@ -191,7 +191,7 @@ class SeenIds:
         self._dir.cleanup()
 
 
-_WIDE = float(2**63)  # orjson reads an integer outside the 64-bit range as a float; no exact int is that large
+_WIDE = float(2**63)  # orjson turns an integer beyond 64 bits into a float, whose magnitude is then >= 2**63
 
 
 def _holds_wide_number(value: Any) -> bool:
