@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uas_hf.cli.main import main
+from uas_hf.cli.validate import _decode_line_stdlib, decode_line
 from uas_hf.schema import parse_uas, to_canonical_json
 from uas_hf.schema.synthetic import synthetic_records
 
@@ -259,8 +260,6 @@ _EDGE_LINES = [
     "raw", _EDGE_LINES + [(line + "\n").encode() for line in GOOD[:5]] + [b for b, _ in BAD_LINES]
 )
 def test_decode_line_fast_path_equals_stdlib_reference(raw):
-    from uas_hf.cli.validate import _decode_line_stdlib, decode_line
-
     fast, reference = decode_line(7, raw), _decode_line_stdlib(7, raw)
     assert repr(fast) == repr(reference)  # repr: NaN != NaN, and int 1 == float 1.0 must not pass
     if fast[0] is not None:
@@ -276,8 +275,6 @@ def test_decode_line_fast_path_equals_stdlib_reference(raw):
     )
 )
 def test_decode_line_equals_stdlib_for_any_json_value(value):
-    from uas_hf.cli.validate import _decode_line_stdlib, decode_line
-
     for obj in ({"id": "x", "col": value}, {"id": "x", "uas": value}, value):
         raw = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
         fast, reference = decode_line(1, raw), _decode_line_stdlib(1, raw)
